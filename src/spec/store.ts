@@ -1,0 +1,66 @@
+/** One row of the manifest: what was indexed for a file, so the next run can tell what changed. */
+export interface DocumentRecord {
+  /** Path relative to the indexed root, forward slashes. */
+  path: string
+  /** sha256 hex of the file's bytes. */
+  contentHash: string
+  size: number
+  format: string
+  title?: string
+  chunkCount: number
+  indexedAt: string
+}
+
+export interface ChunkRecord {
+  id: string
+  documentPath: string
+  ordinal: number
+  text: string
+  headingPath: string[]
+  tokenCount: number
+  embedding: Float32Array
+}
+
+export interface StoreHit {
+  chunkId: string
+  documentPath: string
+  headingPath: string[]
+  text: string
+  ordinal: number
+  /** Stage score: cosine similarity for dense, BM25 (or ts_rank) for lexical; higher is better. */
+  score: number
+}
+
+export interface StoreStats {
+  documents: number
+  chunks: number
+  lexicalBackend: 'bm25' | 'tsvector'
+  dimensions: number | null
+  embeddingModel: string | null
+  /** Bytes on disk of the data directory, when persisted. */
+  diskBytes: number | null
+}
+
+export interface StoreInitOptions {
+  /** Vector width; a store created for another width refuses to open (clear error, no silent mixing). */
+  dimensions: number
+  embeddingModel: string
+}
+
+export interface Store {
+  /** Creates or migrates the schema; checks dimensions and embedding model against what is stored. */
+  init(opts: StoreInitOptions): Promise<void>
+  /** The manifest. */
+  listDocuments(): Promise<DocumentRecord[]>
+  /** Replaces the document's chunks and its manifest row in ONE transaction. */
+  replaceDocument(doc: DocumentRecord, chunks: ChunkRecord[]): Promise<void>
+  /** Removes the document's chunks and manifest row in one transaction; a missing path is a no-op. */
+  deleteDocument(path: string): Promise<void>
+  searchDense(embedding: Float32Array, k: number): Promise<StoreHit[]>
+  searchLexical(query: string, k: number): Promise<StoreHit[]>
+  chunkCount(): Promise<number>
+  stats(): Promise<StoreStats>
+  getMeta(key: string): Promise<string | null>
+  setMeta(key: string, value: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod'
+
+/** Real hub models are the defaults for users; tests and the offline demo point these at tiny local models. */
+export const DEFAULT_EMBEDDER = 'Xenova/bge-small-en-v1.5'
+export const DEFAULT_RERANKER = 'Xenova/ms-marco-MiniLM-L-6-v2'
+
+const docs = z.strictObject({
+  /** Folder indexed by `ragtune index` when no folder is given. */
+  root: z.string().default('docs'),
+  include: z.array(z.string()).default(['**/*']),
+  exclude: z.array(z.string()).default(['**/node_modules/**', '**/.git/**', '**/.ragtune/**']),
+  maxFileBytes: z.number().int().positive().default(20 * 1024 * 1024),
+})
+
+const embedder = z.strictObject({
+  model: z.string().default(DEFAULT_EMBEDDER),
+  batchSize: z.number().int().positive().default(32),
+  /** Prepended to queries only; null disables, undefined means the model's own default (bge). */
+  queryInstruction: z.string().nullable().optional(),
+})
+
+const reranker = z.strictObject({
+  model: z.string().default(DEFAULT_RERANKER),
+  batchSize: z.number().int().positive().default(16),
+})
+
+const models = z.strictObject({
+  /** Never touch the network: a missing model is an error that says how to get it. */
+  offline: z.boolean().default(false),
+  /** Where downloaded models are cached; default: `<dataDir>/models`. */
+  cacheDir: z.string().optional(),
+  embedder: embedder.prefault({}),
+  reranker: reranker.prefault({}),
+})
+
+const chunking = z
+  .strictObject({
+    chunkTokens: z.number().int().min(16).default(512),
+    overlapTokens: z.number().int().min(0).default(64),
+  })
+  .refine((c) => c.overlapTokens < c.chunkTokens, { message: 'chunking.overlapTokens must be smaller than chunking.chunkTokens', path: ['overlapTokens'] })
+
+const store = z.strictObject({
+  lexical: z.enum(['auto', 'bm25', 'tsvector']).default('auto'),
+})
+
+export const retrievalModes = ['dense', 'lexical', 'hybrid'] as const
+export type RetrievalMode = (typeof retrievalModes)[number]
+
+const retrieval = z.strictObject({
+  mode: z.enum(retrievalModes).default('hybrid'),
+  denseK: z.number().int().positive().default(20),
+  lexicalK: z.number().int().positive().default(20),
+  /** How many fused candidates go to the reranker. */
+  candidates: z.number().int().positive().default(20),
+  /** Reciprocal rank fusion constant (Cormack et al. use 60). */
+  rrfK: z.number().positive().default(60),
+  topK: z.number().int().positive().default(4),
+  rerank: z.boolean().default(true),
+})
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  dataDir: z.string().default('.ragtune'),
+  docs: docs.prefault({}),
+  models: models.prefault({}),
+  chunking: chunking.prefault({}),
+  store: store.prefault({}),
+  retrieval: retrieval.prefault({}),
+})
+
+export type RagtuneConfig = z.output<typeof configSchema>
+export type RagtuneConfigInput = z.input<typeof configSchema>

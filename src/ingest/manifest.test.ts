@@ -31,6 +31,11 @@ describe('diffManifest', () => {
     const d = diffManifest(manifest, [{ path: 'a.md', contentHash: 'h1' }], ['b.md'])
     expect(d.deleted).toEqual(['c.md', 'd.md'])
   })
+
+  it('keeps every file under a folder that could not be read', () => {
+    const d = diffManifest([{ path: 'sub/x.md', contentHash: 'h' }, { path: 'subway.md', contentHash: 'h' }], [], ['sub'])
+    expect(d.deleted).toEqual(['subway.md'])
+  })
 })
 
 describe('sha256File', () => {

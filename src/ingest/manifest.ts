@@ -17,11 +17,14 @@ export interface CurrentFile {
 
 /**
  * Pure comparison by content hash (mtime lies after checkouts and copies). Paths present on disk but
- * skipped this run (`keep`) are neither deleted nor re-indexed: their last good version stays.
+ * skipped this run (`keep`: files, or folders that could not be read) are neither deleted nor
+ * re-indexed: their last good version stays.
  */
 export function diffManifest(manifest: Pick<DocumentRecord, 'path' | 'contentHash'>[], current: CurrentFile[], keep: Iterable<string> = []): ManifestDiff {
   const known = new Map(manifest.map((d) => [d.path, d.contentHash]))
-  const seen = new Set<string>(keep)
+  const kept = [...keep]
+  const seen = new Set<string>(kept)
+  const keptFolders = kept.map((k) => k.replace(/\/?$/, '/'))
   const diff: ManifestDiff = { added: [], changed: [], deleted: [], unchanged: [] }
   for (const f of current) {
     seen.add(f.path)
@@ -30,7 +33,9 @@ export function diffManifest(manifest: Pick<DocumentRecord, 'path' | 'contentHas
     else if (old !== f.contentHash) diff.changed.push(f.path)
     else diff.unchanged.push(f.path)
   }
-  for (const path of known.keys()) if (!seen.has(path)) diff.deleted.push(path)
+  for (const path of known.keys()) {
+    if (!seen.has(path) && !keptFolders.some((f) => path.startsWith(f))) diff.deleted.push(path)
+  }
   for (const list of Object.values(diff)) list.sort()
   return diff
 }

@@ -1,0 +1,67 @@
+import path from 'node:path'
+import type { Command } from 'commander'
+import { indexFolder, type IndexReport } from '../ingest/indexer.js'
+import { openWorkspace } from '../workspace.js'
+import { configFromCli, interruptSignal, printJson } from './common.js'
+import { ProgressBar } from './progress-bar.js'
+
+export function registerIndex(program: Command): void {
+  program
+    .command('index')
+    .description('index a folder: only added and changed files are embedded, deleted files are removed')
+    .argument('[dir]', 'folder to index (default: docs.root from the config)')
+    .option('--dry-run', 'list adds, changes and deletes without touching the index')
+    .option('--json', 'print the run report as JSON')
+    .action(async (dir: string | undefined, opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const loaded = await configFromCli(cmd)
+      const { config } = loaded
+      const root = path.resolve(dir ?? path.resolve(loaded.baseDir, config.docs.root))
+      const ws = await openWorkspace(loaded, { embedder: true })
+      const bar = opts.json ? null : new ProgressBar('indexing')
+      try {
+        const report = await indexFolder({
+          root,
+          store: ws.store,
+          embedder: ws.embedder!,
+          chunking: config.chunking,
+          include: config.docs.include,
+          exclude: config.docs.exclude,
+          maxFileBytes: config.docs.maxFileBytes,
+          batchSize: config.models.embedder.batchSize,
+          dryRun: !!opts.dryRun,
+          signal: interruptSignal(),
+          onProgress: (p) => {
+            if (p.phase !== 'scan') bar?.update({ done: p.filesDone, total: p.filesTotal, fields: [`${p.chunksDone} chunks`, `${p.chunksPerSec.toFixed(1)} chunks/s`], etaSec: p.etaSec })
+          },
+        })
+        bar?.stop()
+        if (opts.json) printJson(report)
+        else process.stdout.write(formatIndexReport(report) + '\n')
+      } finally {
+        bar?.stop()
+        await ws.close()
+      }
+    })
+}
+
+/** The human summary of a run: the plan, what was written and every skipped file with its reason. */
+export function formatIndexReport(r: IndexReport): string {
+  const lines: string[] = []
+  const { plan } = r
+  if (r.dryRun) {
+    lines.push(`dry run for ${r.root}: ${plan.added.length} to add, ${plan.changed.length} to change, ${plan.deleted.length} to delete, ${plan.unchanged.length} unchanged`)
+    for (const p of plan.added) lines.push(`  add     ${p}`)
+    for (const p of plan.changed) lines.push(`  change  ${p}`)
+    for (const p of plan.deleted) lines.push(`  delete  ${p}`)
+  } else {
+    lines.push(
+      `indexed ${r.indexed.length} file(s) into ${r.chunksWritten} chunk(s) from ${r.root} in ${(r.durationMs / 1000).toFixed(1)}s: ` +
+        `${plan.added.length} added, ${plan.changed.length} changed, ${plan.deleted.length} deleted (${r.chunksDeleted} chunks removed), ${plan.unchanged.length} unchanged`,
+    )
+  }
+  if (r.skipped.length > 0) {
+    lines.push(`skipped ${r.skipped.length} file(s):`)
+    for (const s of r.skipped) lines.push(`  ${s.path}  [${s.code}] ${s.reason}${s.keptPrevious ? ' (previous version kept in the index)' : ''}`)
+  }
+  return lines.join('\n')
+}

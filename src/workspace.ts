@@ -1,0 +1,98 @@
+import path from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import type { LoadedConfig } from './config/load-config.js'
+import type { RagtuneConfig } from './config/schema.js'
+import type { EmbeddingModel } from './spec/embedding-model.js'
+import type { Reranker } from './spec/reranker.js'
+import type { Store } from './spec/store.js'
+import { ensureTinyModels } from './models/tiny/ensure-tiny-models.js'
+import { TransformersEmbeddingModel } from './models/transformers/transformers-embedding-model.js'
+import { TransformersReranker } from './models/transformers/transformers-reranker.js'
+import { PGliteStore } from './store/pglite-store.js'
+
+/** Model id that names the tiny models ragtune generates itself (offline tests and demo). */
+export const TINY_MODEL_ID = 'tiny'
+
+/** What a command works on: the config, the opened store and the models it asked for. */
+export interface Workspace {
+  config: RagtuneConfig
+  /** Absolute data folder (`dataDir` resolved against the config's folder). */
+  dataDir: string
+  store: Store
+  embedder: EmbeddingModel | undefined
+  reranker: Reranker | undefined
+  close(): Promise<void>
+}
+
+export interface OpenWorkspaceOptions {
+  embedder?: boolean
+  reranker?: boolean
+  /** Open the store in memory instead of under dataDir (eval scratch stores). */
+  inMemory?: boolean
+}
+
+/**
+ * Opens the store and the models a command needs. The store is initialised with the embedder's
+ * width and id, so a store built with another model refuses to mix vectors.
+ */
+export async function openWorkspace(loaded: LoadedConfig, opts: OpenWorkspaceOptions = {}): Promise<Workspace> {
+  const { config } = loaded
+  const dataDir = path.resolve(loaded.baseDir, config.dataDir)
+  const embedder = opts.embedder === false ? undefined : await loadEmbedder(loaded, dataDir)
+  let reranker: Reranker | undefined
+  let store: Store | undefined
+  try {
+    reranker = opts.reranker && config.retrieval.rerank ? await loadReranker(loaded, dataDir) : undefined
+    if (!opts.inMemory) await mkdir(dataDir, { recursive: true })
+    store = await PGliteStore.open({ dataDir: opts.inMemory ? undefined : path.join(dataDir, 'db'), lexical: config.store.lexical })
+    if (embedder) await store.init({ dimensions: embedder.dimensions, embeddingModel: embedder.id })
+  } catch (err) {
+    await Promise.allSettled([embedder?.dispose(), reranker?.dispose(), store?.close()])
+    throw err
+  }
+  const opened = store
+  return {
+    config,
+    dataDir,
+    store: opened,
+    embedder,
+    reranker,
+    async close() {
+      await Promise.allSettled([embedder?.dispose(), reranker?.dispose()])
+      await opened.close()
+    },
+  }
+}
+
+async function resolveModel(loaded: LoadedConfig, dataDir: string, model: string, role: 'embedder' | 'reranker'): Promise<string> {
+  if (model === TINY_MODEL_ID) return (await ensureTinyModels(path.join(dataDir, 'models')))[role]
+  const local = model.startsWith('.') || path.isAbsolute(model)
+  return local ? path.resolve(loaded.baseDir, model) : model
+}
+
+/** The configured embedding model; `tiny` is generated on first use. */
+export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
+  const { models } = loaded.config
+  return TransformersEmbeddingModel.load({
+    model: await resolveModel(loaded, dataDir, models.embedder.model, 'embedder'),
+    offline: models.offline,
+    cacheDir: cacheDir(loaded, dataDir),
+    batchSize: models.embedder.batchSize,
+    ...(models.embedder.queryInstruction !== undefined ? { queryInstruction: models.embedder.queryInstruction } : {}),
+  })
+}
+
+export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promise<Reranker> {
+  const { models } = loaded.config
+  return TransformersReranker.load({
+    model: await resolveModel(loaded, dataDir, models.reranker.model, 'reranker'),
+    offline: models.offline,
+    cacheDir: cacheDir(loaded, dataDir),
+    batchSize: models.reranker.batchSize,
+  })
+}
+
+function cacheDir(loaded: LoadedConfig, dataDir: string): string {
+  const dir = loaded.config.models.cacheDir
+  return dir ? path.resolve(loaded.baseDir, dir) : path.join(dataDir, 'models')
+}

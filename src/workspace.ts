@@ -5,6 +5,7 @@ import type { RagtuneConfig } from './config/schema.js'
 import type { EmbeddingModel } from './spec/embedding-model.js'
 import type { Reranker } from './spec/reranker.js'
 import type { Store } from './spec/store.js'
+import { RagtuneError } from './errors.js'
 import { ensureTinyModels } from './models/tiny/ensure-tiny-models.js'
 import { TransformersEmbeddingModel } from './models/transformers/transformers-embedding-model.js'
 import { TransformersReranker } from './models/transformers/transformers-reranker.js'
@@ -29,6 +30,19 @@ export interface OpenWorkspaceOptions {
   reranker?: boolean
   /** Open the store in memory instead of under dataDir (eval scratch stores). */
   inMemory?: boolean
+  /** Fail with NOT_INDEXED when the store was never indexed (commands that read the index). */
+  requireIndex?: boolean
+}
+
+/** Whether the store has a schema (a first index run fixes its vector width). */
+export async function isInitialised(store: Store): Promise<boolean> {
+  try {
+    await store.chunkCount()
+    return true
+  } catch (err) {
+    if (err instanceof RagtuneError && err.code === 'STORE_NOT_INITIALISED') return false
+    throw err
+  }
 }
 
 /**
@@ -46,6 +60,9 @@ export async function openWorkspace(loaded: LoadedConfig, opts: OpenWorkspaceOpt
     if (!opts.inMemory) await mkdir(dataDir, { recursive: true })
     store = await PGliteStore.open({ dataDir: opts.inMemory ? undefined : path.join(dataDir, 'db'), lexical: config.store.lexical })
     if (embedder) await store.init({ dimensions: embedder.dimensions, embeddingModel: embedder.id })
+    else if (opts.requireIndex && !(await isInitialised(store))) {
+      throw new RagtuneError('NOT_INDEXED', `nothing is indexed in ${dataDir} yet`, { hint: 'run `ragtune index <folder>` first (or pass --data-dir / --config for another index)' })
+    }
   } catch (err) {
     await Promise.allSettled([embedder?.dispose(), reranker?.dispose(), store?.close()])
     throw err

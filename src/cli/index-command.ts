@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
+import { RagtuneError } from '../errors.js'
 import type { Command } from 'commander'
 import { indexFolder, type IndexReport } from '../ingest/indexer.js'
 import { openWorkspace } from '../workspace.js'
@@ -16,6 +18,8 @@ export function registerIndex(program: Command): void {
       const loaded = await configFromCli(cmd)
       const { config } = loaded
       const root = path.resolve(dir ?? path.resolve(loaded.baseDir, config.docs.root))
+      const isDir = await stat(root).then((s) => s.isDirectory(), () => false)
+      if (!isDir) throw new RagtuneError('DISCOVER_ROOT_MISSING', `${root} is not a folder`, { hint: dir ? 'pass the folder that holds your documents' : 'pass a folder, or set docs.root in ragtune.config.json' })
       const ws = await openWorkspace(loaded, { embedder: true })
       const bar = opts.json ? null : new ProgressBar('indexing')
       try {

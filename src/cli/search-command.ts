@@ -29,7 +29,7 @@ export function registerSearch(program: Command): void {
         retrieval: { ...(flags.mode ? { mode: flags.mode as RetrievalMode } : {}), ...(flags.topK ? { topK: flags.topK } : {}), ...(flags.rerank ? {} : { rerank: false }) },
       })
       const r = loaded.config.retrieval
-      const ws = await openWorkspace(loaded, { embedder: r.mode !== 'lexical', reranker: r.rerank })
+      const ws = await openWorkspace(loaded, { embedder: r.mode !== 'lexical', reranker: r.rerank, requireIndex: true })
       try {
         const result = await retrieve({ store: ws.store, embedder: ws.embedder, reranker: ws.reranker }, words.join(' '), r)
         if (flags.json) printJson(result)

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { LAST_INDEX_KEY, type IndexReport } from '../ingest/indexer.js'
-import { openWorkspace } from '../workspace.js'
+import { isInitialised, openWorkspace } from '../workspace.js'
 import { configFromCli, printJson, table } from './common.js'
 
 export function registerStatus(program: Command): void {
@@ -12,6 +12,11 @@ export function registerStatus(program: Command): void {
       const loaded = await configFromCli(cmd)
       const ws = await openWorkspace(loaded, { embedder: false })
       try {
+        if (!(await isInitialised(ws.store))) {
+          if (opts.json) return printJson({ config: loaded.file, dataDir: ws.dataDir, store: null, lastIndex: null })
+          process.stdout.write(`nothing indexed in ${ws.dataDir} yet: run \`ragtune index <folder>\`\n`)
+          return
+        }
         const stats = await ws.store.stats()
         const raw = await ws.store.getMeta(LAST_INDEX_KEY)
         const last = raw ? (JSON.parse(raw) as IndexReport) : null

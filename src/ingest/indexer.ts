@@ -54,6 +54,9 @@ export interface IndexReport {
   finishedAt: string
 }
 
+/** Above this share of the index being rewritten, a bulk load (index rebuilt once) wins. */
+const BULK_FRACTION = 0.2
+
 interface PendingDoc {
   file: DiscoveredFile
   record: DocumentRecord
@@ -130,45 +133,50 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
     bytesDone += doc.file.size
   }
 
-  for (const file of files) {
-    throwIfAborted(opts.signal)
-    const loaded = await loadFile(file, loaders, { maxFileBytes: opts.maxFileBytes, signal: opts.signal })
-    if (!loaded.ok) {
-      skipped.push({ path: file.path, code: loaded.code, reason: loaded.reason, ...(known.has(file.path) ? { keptPrevious: true } : {}) })
-      progress.filesDone++
-      bytesDone += file.size
-      continue
+  // Writing many chunks: defer the vector index and build it once (far cheaper than per-row upkeep).
+  const bulk = files.length > 0 && (manifest.length === 0 || files.length > BULK_FRACTION * (manifest.length + plan.added.length))
+  const work = async (): Promise<void> => {
+    for (const file of files) {
+      throwIfAborted(opts.signal)
+      const loaded = await loadFile(file, loaders, { maxFileBytes: opts.maxFileBytes, signal: opts.signal })
+      if (!loaded.ok) {
+        skipped.push({ path: file.path, code: loaded.code, reason: loaded.reason, ...(known.has(file.path) ? { keptPrevious: true } : {}) })
+        progress.filesDone++
+        bytesDone += file.size
+        continue
+      }
+      const pieces = splitter.chunk({ documentPath: file.path, text: loaded.doc.text }, opts.chunking)
+      const doc: PendingDoc = {
+        file,
+        record: {
+          path: file.path,
+          contentHash: loaded.contentHash,
+          size: file.size,
+          format: file.path.slice(file.path.lastIndexOf('.') + 1).toLowerCase(),
+          ...(loaded.doc.title ? { title: loaded.doc.title } : {}),
+          chunkCount: pieces.length,
+          indexedAt: new Date().toISOString(),
+        },
+        chunks: pieces.map((c) => ({ id: c.id, documentPath: file.path, ordinal: c.ordinal, text: c.text, headingPath: c.headingPath, tokenCount: c.tokenCount, embedding: new Float32Array(0) })),
+        missing: pieces.length,
+      }
+      if (pieces.length === 0) {
+        skipped.push({ path: file.path, code: 'LOAD_EMPTY', reason: 'no text to index after loading' })
+        progress.filesDone++
+        bytesDone += file.size
+        continue
+      }
+      doc.chunks.forEach((_, index) => queue.push({ doc, index }))
+      while (queue.length >= opts.batchSize) {
+        await inflight
+        inflight = embedBatch(queue.splice(0, opts.batchSize))
+        inflight.catch(() => {}) // awaited on the next turn; this only keeps Node from calling it unhandled
+      }
     }
-    const pieces = splitter.chunk({ documentPath: file.path, text: loaded.doc.text }, opts.chunking)
-    const doc: PendingDoc = {
-      file,
-      record: {
-        path: file.path,
-        contentHash: loaded.contentHash,
-        size: file.size,
-        format: file.path.slice(file.path.lastIndexOf('.') + 1).toLowerCase(),
-        ...(loaded.doc.title ? { title: loaded.doc.title } : {}),
-        chunkCount: pieces.length,
-        indexedAt: new Date().toISOString(),
-      },
-      chunks: pieces.map((c) => ({ id: c.id, documentPath: file.path, ordinal: c.ordinal, text: c.text, headingPath: c.headingPath, tokenCount: c.tokenCount, embedding: new Float32Array(0) })),
-      missing: pieces.length,
-    }
-    if (pieces.length === 0) {
-      skipped.push({ path: file.path, code: 'LOAD_EMPTY', reason: 'no text to index after loading' })
-      progress.filesDone++
-      bytesDone += file.size
-      continue
-    }
-    doc.chunks.forEach((_, index) => queue.push({ doc, index }))
-    while (queue.length >= opts.batchSize) {
-      await inflight
-      inflight = embedBatch(queue.splice(0, opts.batchSize))
-      inflight.catch(() => {}) // awaited on the next turn; this only keeps Node from calling it unhandled
-    }
+    await inflight
+    if (queue.length > 0) await embedBatch(queue.splice(0))
   }
-  await inflight
-  if (queue.length > 0) await embedBatch(queue.splice(0))
+  await (bulk && opts.store.bulkLoad ? opts.store.bulkLoad(work) : work())
   progress.phase = 'done'
   tick()
   report.indexed.sort((a, b) => (a.path < b.path ? -1 : 1))

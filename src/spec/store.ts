@@ -60,6 +60,12 @@ export interface Store {
   searchLexical(query: string, k: number): Promise<StoreHit[]>
   chunkCount(): Promise<number>
   stats(): Promise<StoreStats>
+  /**
+   * Runs a large write with index maintenance deferred (e.g. HNSW rebuilt once at the end), when the
+   * store can do that; stores without it simply run `fn`. A crash inside leaves a store that repairs
+   * its indexes on the next open.
+   */
+  bulkLoad?<T>(fn: () => Promise<T>): Promise<T>
   getMeta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
   close(): Promise<void>

@@ -95,6 +95,12 @@ function checkFiles(role: ModelRole, options: TransformersLoadOptions, cacheDir:
   return found
 }
 
+/** fetch() failures (DNS, refused, offline) as opposed to a model that loaded but is wrong. */
+function isNetworkError(error: unknown): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? '')}`
+  return /fetch failed|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|network/i.test(text)
+}
+
 /**
  * Loads the tokenizer and, through `loadModel`, the ONNX model, with `env` set for this call.
  * Missing files become `MODEL_NOT_FOUND`; other failures `MODEL_LOAD_FAILED`.
@@ -129,6 +135,13 @@ export function loadTransformers<M extends PreTrainedModel>(
         // transformers.js quotes the path it tried first; fall back to its whole message.
         const path = /"([^"]+)"/.exec(error.message)?.[1] ?? error.message
         throw notFound(role, options, [path], [], error)
+      }
+      if (!options.offline && isNetworkError(error)) {
+        throw new RagtuneError('MODEL_DOWNLOAD_FAILED', `could not download ${role} model '${options.model}' from the Hugging Face hub: ${String(error)}`, {
+          details: { role, model: options.model },
+          hint: `run once where the hub is reachable (the model is cached under ${cacheDir}), or point models.${role}.model at a local folder with the model, or use the generated tiny models offline: \`ragtune init --tiny\``,
+          cause: error,
+        })
       }
       throw new RagtuneError('MODEL_LOAD_FAILED', `could not load ${role} model '${options.model}': ${String(error)}`, {
         details: { role, model: options.model },

@@ -4,13 +4,11 @@ import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { parseConfig, type LoadedConfig } from '../config/load-config.js'
 import { RagtuneError } from '../errors.js'
-import { indexFolder } from '../ingest/indexer.js'
 import { retrieve } from '../retrieve/retrieve.js'
 import { openWorkspace, TINY_MODEL_ID } from '../workspace.js'
-import { formatIndexReport } from './index-command.js'
+import { formatIndexReport, indexWithProgress } from './index-command.js'
 import { formatSearch } from './search-command.js'
 import { interruptSignal, table } from './common.js'
-import { ProgressBar } from './progress-bar.js'
 
 /** The sample corpus shipped with the package (documents written for ragtune). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../samples', import.meta.url))
@@ -46,21 +44,7 @@ export function registerDemo(program: Command): void {
       const signal = interruptSignal()
       try {
         const { config } = loaded
-        const run = (label: string) => {
-          const bar = new ProgressBar(label)
-          return indexFolder({
-            root: config.docs.root,
-            store: ws.store,
-            embedder: ws.embedder!,
-            chunking: config.chunking,
-            include: config.docs.include,
-            exclude: config.docs.exclude,
-            maxFileBytes: config.docs.maxFileBytes,
-            batchSize: config.models.embedder.batchSize,
-            signal,
-            onProgress: (p) => p.phase !== 'scan' && bar.update({ done: p.filesDone, total: p.filesTotal, fields: [`${p.chunksDone} chunks`, `${p.chunksPerSec.toFixed(1)} chunks/s`], etaSec: p.etaSec }),
-          }).finally(() => bar.stop())
-        }
+        const run = (label: string) => indexWithProgress(ws, config.docs.root, { label, signal })
         out(`\n1. index ${config.docs.root}`)
         out(formatIndexReport(await run('indexing')))
         out('\n2. index again: change detection skips every unchanged file')

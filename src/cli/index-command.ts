@@ -3,7 +3,7 @@ import path from 'node:path'
 import { RagtuneError } from '../errors.js'
 import type { Command } from 'commander'
 import { indexFolder, type IndexReport } from '../ingest/indexer.js'
-import { openWorkspace } from '../workspace.js'
+import { openWorkspace, type Workspace } from '../workspace.js'
 import { configFromCli, interruptSignal, printJson } from './common.js'
 import { ProgressBar } from './progress-bar.js'
 
@@ -21,31 +21,39 @@ export function registerIndex(program: Command): void {
       const isDir = await stat(root).then((s) => s.isDirectory(), () => false)
       if (!isDir) throw new RagtuneError('DISCOVER_ROOT_MISSING', `${root} is not a folder`, { hint: dir ? 'pass the folder that holds your documents' : 'pass a folder, or set docs.root in ragtune.config.json' })
       const ws = await openWorkspace(loaded, { embedder: true })
-      const bar = opts.json ? null : new ProgressBar('indexing')
       try {
-        const report = await indexFolder({
-          root,
-          store: ws.store,
-          embedder: ws.embedder!,
-          chunking: config.chunking,
-          include: config.docs.include,
-          exclude: config.docs.exclude,
-          maxFileBytes: config.docs.maxFileBytes,
-          batchSize: config.models.embedder.batchSize,
-          dryRun: !!opts.dryRun,
-          signal: interruptSignal(),
-          onProgress: (p) => {
-            if (p.phase !== 'scan') bar?.update({ done: p.filesDone, total: p.filesTotal, fields: [`${p.chunksDone} chunks`, `${p.chunksPerSec.toFixed(1)} chunks/s`], etaSec: p.etaSec })
-          },
-        })
-        bar?.stop()
+        const report = await indexWithProgress(ws, root, { dryRun: !!opts.dryRun, quiet: !!opts.json, signal: interruptSignal() })
         if (opts.json) printJson(report)
         else process.stdout.write(formatIndexReport(report) + '\n')
       } finally {
-        bar?.stop()
         await ws.close()
       }
     })
+}
+
+/** Indexes `root` into the workspace with the config's settings, showing a progress bar on stderr. */
+export async function indexWithProgress(ws: Workspace, root: string, opts: { dryRun?: boolean; quiet?: boolean; label?: string; signal?: AbortSignal }): Promise<IndexReport> {
+  const { config } = ws
+  const bar = opts.quiet ? null : new ProgressBar(opts.label ?? 'indexing')
+  try {
+    return await indexFolder({
+      root,
+      store: ws.store,
+      embedder: ws.embedder!,
+      chunking: config.chunking,
+      include: config.docs.include,
+      exclude: config.docs.exclude,
+      maxFileBytes: config.docs.maxFileBytes,
+      batchSize: config.models.embedder.batchSize,
+      dryRun: !!opts.dryRun,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onProgress: (p) => {
+        if (p.phase !== 'scan') bar?.update({ done: p.filesDone, total: p.filesTotal, fields: [`${p.chunksDone} chunks`, `${p.chunksPerSec.toFixed(1)} chunks/s`], etaSec: p.etaSec })
+      },
+    })
+  } finally {
+    bar?.stop()
+  }
 }
 
 /** The human summary of a run: the plan, what was written and every skipped file with its reason. */

@@ -4,7 +4,7 @@ import { endianness } from 'node:os'
 import { dirname, join } from 'node:path'
 import { RagtuneError } from '../../errors.js'
 import { buildBertGraph } from './bert-graph.js'
-import type { BertShape, ModelKind, WeightScheme } from './bert-weights.js'
+import type { BertShape, WeightScheme } from './bert-weights.js'
 import { bagOfWordsBertWeights, randomBertWeights } from './bert-weights.js'
 import { encodeOnnxModel } from './onnx-proto.js'
 import { buildTokenizerFiles } from './tokenizer-files.js'
@@ -22,14 +22,7 @@ export type { ModelKind, WeightScheme } from './bert-weights.js'
 export type { VocabOption } from './wordpiece-vocab.js'
 
 /** Shape and weights of a generated model; defaults in `resolveTinyModelOptions`. */
-export interface TinyModelOptions {
-  /** `encoder`: BertModel → last_hidden_state; `cross-encoder`: BertForSequenceClassification → logits [batch, 1]. */
-  kind: ModelKind
-  hiddenSize: number
-  layers: number
-  heads: number
-  intermediateSize: number
-  maxPositions: number
+export interface TinyModelOptions extends Omit<BertShape, 'vocabSize' | 'typeVocabSize'> {
   vocab: VocabOption
   seed: number
   /** `bag-of-words` (encoder default) makes cosine similarity track shared words; `random` suits speed tests. */

@@ -1,0 +1,43 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { RagtuneError } from '../errors.js'
+
+const ajv = new Ajv({ allErrors: true, strict: false })
+const cache = new WeakMap<object, ValidateFunction>()
+
+export type StructuredCheck = { ok: true; value: unknown } | { ok: false; errors: string[] }
+
+/** Compiles (once per schema object) and applies a JSON Schema to a model's text output. */
+export function checkStructured(text: string, schema: Record<string, unknown>): StructuredCheck {
+  let validate = cache.get(schema)
+  if (!validate) {
+    try {
+      validate = ajv.compile(schema)
+    } catch (err) {
+      throw new RagtuneError('SCHEMA_INVALID', `the answer schema is not a valid JSON Schema: ${(err as Error).message}`, { hint: 'fix answer.schema' })
+    }
+    cache.set(schema, validate)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(stripFence(text))
+  } catch (err) {
+    return { ok: false, errors: [`not JSON: ${(err as Error).message}`] }
+  }
+  if (validate(value)) return { ok: true, value }
+  return { ok: false, errors: (validate.errors ?? []).map(describeError) }
+}
+
+function describeError(e: ErrorObject): string {
+  return `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`
+}
+
+/** Remote models often wrap JSON in a ```json fence even when told not to. */
+function stripFence(text: string): string {
+  const m = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/.exec(text)
+  return m ? m[1]! : text
+}
+
+/** The follow-up turn of the single repair retry: what was wrong, and what to send instead. */
+export function repairMessage(errors: string[]): string {
+  return `Your reply did not match the required JSON Schema: ${errors.slice(0, 5).join('; ')}. Reply again with only the corrected JSON.`
+}

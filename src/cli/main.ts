@@ -2,8 +2,10 @@ import { Command, CommanderError } from 'commander'
 import { RagtuneError } from '../errors.js'
 import { registerDemo } from './demo-command.js'
 import { registerEval } from './eval-command.js'
+import { registerFeedback } from './feedback-command.js'
 import { registerIndex } from './index-command.js'
 import { registerInit } from './init.js'
+import { registerLogs } from './logs-command.js'
 import { registerSearch } from './search-command.js'
 import { registerStatus } from './status-command.js'
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerStatus(program)
   registerEval(program)
   registerDemo(program)
+  registerLogs(program)
+  registerFeedback(program)
   return program
 }
 

@@ -59,6 +59,13 @@ const retrieval = z.strictObject({
   rerank: z.boolean().default(true),
 })
 
+const observe = z.strictObject({
+  /** Days the query log keeps a query (and its labels); null keeps everything. */
+  retentionDays: z.number().int().positive().nullable().default(null),
+  /** Log the full prompt (retrieved chunks included) with each query. */
+  logPrompts: z.boolean().default(true),
+})
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   dataDir: z.string().default('.ragtune'),
@@ -67,6 +74,7 @@ export const configSchema = z.strictObject({
   chunking: chunking.prefault({}),
   store: store.prefault({}),
   retrieval: retrieval.prefault({}),
+  observe: observe.prefault({}),
 })
 
 export type RagtuneConfig = z.output<typeof configSchema>

@@ -1,3 +1,5 @@
+import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from './query-log.js'
+
 /** One row of the manifest: what was indexed for a file, so the next run can tell what changed. */
 export interface DocumentRecord {
   /** Path relative to the indexed root, forward slashes. */
@@ -66,6 +68,25 @@ export interface Store {
    * its indexes on the next open.
    */
   bulkLoad?<T>(fn: () => Promise<T>): Promise<T>
+  /**
+   * Appends one query log row: a single INSERT, cheap enough to run on every query. Strings are
+   * stored as given except NUL characters (Postgres text cannot hold them), which become U+FFFD so a
+   * log write never fails on content.
+   */
+  appendQueryLog(entry: QueryLogEntry): Promise<void>
+  /** One logged query, or null when the id is unknown (or was pruned). */
+  getQueryLog(id: string): Promise<QueryLogEntry | null>
+  /** Newest first (time, then id); pass the last id of a page as `afterId` for the next page. */
+  listQueryLogs(filter?: QueryLogFilter): Promise<QueryLogEntry[]>
+  /** Adds a label to a logged query; an unknown `queryId` throws QUERY_NOT_FOUND. */
+  addLabel(label: Label): Promise<void>
+  /** Oldest first, so the last label of a query is its current judgement. */
+  listLabels(filter?: LabelFilter): Promise<Label[]>
+  /**
+   * Deletes queries logged before `olderThan` and returns how many. Their labels go with them
+   * (cascade): retention means the data is gone, and a label without its query cannot train anything.
+   */
+  pruneQueryLogs(olderThan: Date): Promise<number>
   getMeta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
   close(): Promise<void>

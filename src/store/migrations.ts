@@ -90,11 +90,47 @@ ALTER TABLE chunks ADD COLUMN text_tsv tsvector GENERATED ALWAYS AS (to_tsvector
 CREATE INDEX chunks_text_tsv_gin ON chunks USING gin (text_tsv);`,
 }
 
+/**
+ * The query log is append-only: every write is one INSERT into a heap plus two b-tree entries (id,
+ * time), no index that needs rebuilding. Structured parts are jsonb: read whole, rarely filtered.
+ * Labels die with their query (retention removes the data, see Store.pruneQueryLogs).
+ */
+const QUERY_LOG_SQL = `
+CREATE TABLE query_logs (
+  id text PRIMARY KEY,
+  time timestamptz NOT NULL,
+  question text NOT NULL,
+  retrieval jsonb,
+  prompt jsonb,
+  answer text,
+  model text,
+  adapter text,
+  timings jsonb NOT NULL,
+  usage jsonb,
+  error jsonb,
+  client text,
+  extra jsonb
+);
+CREATE INDEX query_logs_time_idx ON query_logs (time, id);
+CREATE TABLE labels (
+  id text PRIMARY KEY,
+  query_id text NOT NULL REFERENCES query_logs(id) ON DELETE CASCADE,
+  time timestamptz NOT NULL,
+  rating text CHECK (rating IN ('good', 'bad')),
+  correction text,
+  category text,
+  source text NOT NULL,
+  author text
+);
+CREATE INDEX labels_query_id_idx ON labels (query_id);
+CREATE INDEX labels_time_idx ON labels (time);`
+
 /** Append-only: never edit a released entry, add a new version instead. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'meta and documents', sql: () => BASE_SQL },
   { version: 2, name: 'chunks with vectors', sql: chunksSql },
   { version: 3, name: 'lexical index', sql: (p) => LEXICAL_SQL[p.lexicalBackend] },
+  { version: 4, name: 'query log and labels', sql: () => QUERY_LOG_SQL },
 ]
 
 /** Reads what an existing store was built for; null when it was never initialised. */

@@ -2,12 +2,14 @@ import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { RagtuneError } from '../errors.js'
+import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from '../spec/query-log.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
 import { acquireDirLock, type DirLock } from './dir-lock.js'
 import {
   checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, RESERVED_META_PREFIX, type LexicalBackend, type SchemaParams,
 } from './migrations.js'
 import { bootPostgres, resolveLexical, type LexicalChoice } from './pglite-boot.js'
+import { QueryLogTables } from './query-log-sql.js'
 import { checkK, checkQueryVector, validateChunks } from './store-checks.js'
 import * as q from './store-sql.js'
 
@@ -161,6 +163,20 @@ export class PGliteStore implements Store {
     }
   }
 
+  // The query log: shared SQL (query-log-sql.ts); async so a closed or new store rejects, never throws.
+  async appendQueryLog(entry: QueryLogEntry): Promise<void> { return this.logs().append(entry) }
+  async getQueryLog(id: string): Promise<QueryLogEntry | null> { return this.logs().get(id) }
+  async listQueryLogs(filter?: QueryLogFilter): Promise<QueryLogEntry[]> { return this.logs().list(filter) }
+  async addLabel(label: Label): Promise<void> { return this.logs().addLabel(label) }
+  async listLabels(filter?: LabelFilter): Promise<Label[]> { return this.logs().listLabels(filter) }
+
+  /** Vacuums after deleting, as PGlite runs no autovacuum. */
+  async pruneQueryLogs(olderThan: Date): Promise<number> {
+    const n = await this.logs().prune(olderThan)
+    if (n > 0) await this.db.exec('VACUUM (ANALYZE) query_logs, labels')
+    return n
+  }
+
   async getMeta(key: string): Promise<string | null> {
     this.ready()
     const res = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])
@@ -209,6 +225,11 @@ export class PGliteStore implements Store {
 
   private checkOpen(): void {
     if (this.closed) throw new RagtuneError('STORE_CLOSED', 'the store was closed', { hint: 'open it again with PGliteStore.open()' })
+  }
+
+  private logs(): QueryLogTables {
+    this.ready()
+    return new QueryLogTables(this.db)
   }
 
   private ready(): SchemaParams {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RagtuneError } from '../errors.js'
 import type { ChunkRecord, DocumentRecord, Store } from '../spec/store.js'
+import { describeQueryLogContract } from './query-log.contract.js'
 
 const DIM = 8
 const MODEL = 'contract/model-8d'
@@ -64,6 +65,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     beforeEach(async () => {
       for (const d of await store.listDocuments()) await store.deleteDocument(d.path)
     })
+
+    describeQueryLogContract(() => store)
 
     it('init is idempotent and keeps the data', async () => {
       await put(store, 'a.md', [{ id: 'a#0', text: 'kept across init' }])

@@ -3,9 +3,14 @@ import { mkdir } from 'node:fs/promises'
 import type { LoadedConfig } from './config/load-config.js'
 import type { RagtuneConfig } from './config/schema.js'
 import type { EmbeddingModel } from './spec/embedding-model.js'
+import type { Generator } from './spec/generator.js'
 import type { Reranker } from './spec/reranker.js'
 import type { Store } from './spec/store.js'
 import { RagtuneError } from './errors.js'
+import { resolveModelFile } from 'node-llama-cpp'
+import { LlamaCppGenerator } from './models/llama/llama-cpp-generator.js'
+import { OpenAIGenerator } from './models/openai/openai-generator.js'
+import { ensureTinyLlama } from './models/tiny-llama/ensure-tiny-llama.js'
 import { ensureTinyModels } from './models/tiny/ensure-tiny-models.js'
 import { TransformersEmbeddingModel } from './models/transformers/transformers-embedding-model.js'
 import { TransformersReranker } from './models/transformers/transformers-reranker.js'
@@ -106,6 +111,42 @@ export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promi
     offline: models.offline,
     cacheDir: cacheDir(loaded, dataDir),
     batchSize: models.reranker.batchSize,
+  })
+}
+
+/**
+ * The configured generator. `tiny` is the generated tiny Llama (offline tests and demo); an `hf:`
+ * URI is downloaded once into the model cache (never when offline); `adapterOverride` replaces the
+ * configured adapter (`ask --adapter`, and later the registry's active adapter).
+ */
+export async function loadGenerator(loaded: LoadedConfig, dataDir: string, opts: { adapterOverride?: string | null } = {}): Promise<Generator> {
+  const { generator: g, models } = loaded.config
+  const adapter = opts.adapterOverride !== undefined ? opts.adapterOverride : g.adapter
+  if (g.provider === 'openai') {
+    if (!g.baseURL) throw new RagtuneError('CONFIG_INVALID', 'generator.provider "openai" needs generator.baseURL', { hint: 'set generator.baseURL, e.g. http://localhost:8000/v1' })
+    const apiKey = process.env[g.apiKeyEnv]
+    return new OpenAIGenerator({ baseURL: g.baseURL, model: g.model, adapter, ...(apiKey ? { apiKey } : {}) })
+  }
+  let modelPath: string
+  let adapterPath = adapter ? path.resolve(loaded.baseDir, adapter) : null
+  if (g.model === TINY_MODEL_ID) {
+    const tiny = await ensureTinyLlama(path.join(dataDir, 'models'))
+    modelPath = tiny.q8_0
+    if (adapter === TINY_MODEL_ID) adapterPath = tiny.lora
+  } else if (g.model.startsWith('hf:')) {
+    if (models.offline) {
+      throw new RagtuneError('MODEL_NOT_FOUND', `generator model ${g.model} would need a download, and models.offline is set`, {
+        hint: 'download the GGUF where a network exists and set generator.model to its path, or turn offline off once',
+      })
+    }
+    modelPath = await resolveModelFile(g.model, { directory: cacheDir(loaded, dataDir), cli: false })
+  } else modelPath = path.resolve(loaded.baseDir, g.model)
+  return LlamaCppGenerator.load({
+    modelPath,
+    adapter: adapterPath ? { path: adapterPath } : null,
+    ...(g.threads ? { threads: g.threads } : {}),
+    // The tiny model's small vocabulary spends more tokens on the same sources than a real one.
+    ...(g.contextSize ? { contextSize: g.contextSize } : g.model === TINY_MODEL_ID ? { contextSize: 8192 } : {}),
   })
 }
 

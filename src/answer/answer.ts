@@ -1,5 +1,5 @@
 import type { ChatMessage, GenerateResult, Generator } from '../spec/generator.js'
-import { RagtuneError } from '../errors.js'
+import { errorForLog, logQuery, newQueryId, retrievalForLog } from '../observe/query-log.js'
 import { retrieve, type HitScores, type RetrieveDeps, type RetrieveOptions, type RetrievalResult } from '../retrieve/retrieve.js'
 import { buildMessages, parseCitations, toPromptSources } from './prompt.js'
 import { checkStructured, repairMessage } from './structured.js'
@@ -23,9 +23,15 @@ export interface AnswerOptions {
   signal?: AbortSignal
   /** Streaming: answer text as it is produced. */
   onText?: (text: string) => void
+  /** Query-log settings; every call is logged, failures included. */
+  log?: { logPrompts?: boolean; client?: string }
+  /** Use this query id (made with newQueryId()) when the caller hands it out before the answer ends. */
+  queryId?: string
 }
 
 export interface AnswerResult {
+  /** Query-log id (ULID); quote it in `ragtune feedback`. */
+  queryId: string
   question: string
   answer: string
   /** Parsed JSON when a schema was given and the answer satisfies it. */
@@ -51,15 +57,68 @@ export interface AnswerDeps extends RetrieveDeps {
 export const DEFAULT_TEMPERATURE = 0.1
 export const DEFAULT_MAX_TOKENS = 512
 
+/** The template name recorded with logged prompts (see buildMessages). */
+export const PROMPT_TEMPLATE = 'ragtune-sources-v1'
+
 /**
- * retrieve → rerank → prompt with numbered sources → generate. Returns the answer with everything the
- * query log and the dataset builder need to rebuild this exact call.
+ * retrieve → rerank → prompt with numbered sources → generate, then one row in the query log (a
+ * failed call is logged with its error and rethrown). Returns the answer with everything the log and
+ * the dataset builder need to rebuild this exact call.
  */
 export async function answer(deps: AnswerDeps, question: string, opts: AnswerOptions): Promise<AnswerResult> {
+  const queryId = opts.queryId ?? newQueryId()
   const t0 = performance.now()
+  let retrieval: RetrievalResult | null = null
+  let messages: ChatMessage[] | null = null
+  try {
+    const result = await run(deps, question, opts, queryId, t0, (r, m) => ((retrieval = r), (messages = m)))
+    const logged = await logQuery(deps.store, {
+      id: queryId,
+      question: result.question,
+      retrieval: retrievalForLog(result.retrieval),
+      prompt: { messages: result.messages, rendered: result.renderedPrompt, template: PROMPT_TEMPLATE },
+      answer: result.answer,
+      model: result.model,
+      adapter: result.adapter,
+      timings: result.timings,
+      usage: result.usage,
+      error: null,
+      ...(opts.log?.client ? { client: opts.log.client } : {}),
+      ...(result.warnings.length ? { extra: { warnings: result.warnings, citations: result.citations } } : { extra: { citations: result.citations } }),
+    }, { logPrompts: opts.log?.logPrompts ?? true })
+    result.warnings.push(...logged.warnings)
+    return result
+  } catch (err) {
+    const r = retrieval as RetrievalResult | null
+    await logQuery(deps.store, {
+      id: queryId,
+      question: question.trim(),
+      retrieval: r ? retrievalForLog(r) : null,
+      prompt: messages ? { messages, rendered: null, template: PROMPT_TEMPLATE } : null,
+      answer: null,
+      model: deps.generator.id,
+      adapter: deps.generator.adapter,
+      timings: { retrieveMs: r ? r.timings.totalMs : null, rerankMs: r ? r.timings.rerankMs : null, firstTokenMs: null, totalMs: performance.now() - t0 },
+      usage: null,
+      error: errorForLog(err),
+      ...(opts.log?.client ? { client: opts.log.client } : {}),
+    }, { logPrompts: opts.log?.logPrompts ?? true })
+    throw err
+  }
+}
+
+async function run(
+  deps: AnswerDeps,
+  question: string,
+  opts: AnswerOptions,
+  queryId: string,
+  t0: number,
+  progress: (r: RetrievalResult, m: ChatMessage[]) => void,
+): Promise<AnswerResult> {
   const retrieval = await retrieve(deps, question, opts.retrieval)
   const sources: AnswerSource[] = retrieval.hits.map((h, i) => ({ n: i + 1, path: h.documentPath, heading: h.headingPath, chunkId: h.chunkId, scores: h.scores }))
   const messages = buildMessages({ question, sources: toPromptSources(retrieval.hits), ...(opts.instruction ? { instruction: opts.instruction } : {}), ...(opts.jsonSchema ? { jsonSchema: opts.jsonSchema } : {}) })
+  progress(retrieval, messages)
   const warnings = [...retrieval.warnings]
   if (sources.length === 0) warnings.push('retrieval found no sources; the model was told so')
 
@@ -99,6 +158,7 @@ export async function answer(deps: AnswerDeps, question: string, opts: AnswerOpt
   if (bogus.length) warnings.push(`the answer cites source(s) ${bogus.map((n) => `[${n}]`).join(', ')} that were not given (${sources.length} sources)`)
 
   return {
+    queryId,
     question: question.trim(),
     answer: gen.text,
     ...(structured !== undefined ? { structured } : {}),
@@ -113,10 +173,4 @@ export async function answer(deps: AnswerDeps, question: string, opts: AnswerOpt
     usage,
     warnings,
   }
-}
-
-/** Maps any failure of answer() to a loggable error (code + message). */
-export function errorInfo(err: unknown): { code: string; message: string } {
-  if (err instanceof RagtuneError) return { code: err.code, message: err.message }
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) }
 }

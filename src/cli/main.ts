@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { RagtuneError } from '../errors.js'
+import { registerAsk } from './ask-command.js'
 import { registerDemo } from './demo-command.js'
 import { registerEval } from './eval-command.js'
 import { registerFeedback } from './feedback-command.js'
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerIndex(program)
   registerSearch(program)
   registerStatus(program)
+  registerAsk(program)
   registerEval(program)
   registerDemo(program)
   registerLogs(program)

@@ -66,6 +66,26 @@ const observe = z.strictObject({
   logPrompts: z.boolean().default(true),
 })
 
+/** The cpu profile's default generator: small enough for 2 cores, downloaded on first use. */
+export const DEFAULT_GENERATOR_MODEL = 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q8_0.gguf'
+
+const generator = z.strictObject({
+  /** `llama`: a local GGUF through node-llama-cpp; `openai`: any OpenAI-compatible server. */
+  provider: z.enum(['llama', 'openai']).default('llama'),
+  /** llama: a GGUF path, an `hf:` URI (downloaded once) or "tiny"; openai: the model name on the server. */
+  model: z.string().default(DEFAULT_GENERATOR_MODEL),
+  /** llama: a GGUF LoRA adapter file; openai (vLLM multi-LoRA): the adapter's served model name. */
+  adapter: z.string().nullable().default(null),
+  /** openai: e.g. http://localhost:8000/v1. */
+  baseURL: z.string().optional(),
+  /** openai: name of the environment variable holding the API key (keys never go in the config file). */
+  apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+  threads: z.number().int().positive().optional(),
+  contextSize: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).default(0.1),
+  maxTokens: z.number().int().positive().default(512),
+})
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   dataDir: z.string().default('.ragtune'),
@@ -75,6 +95,7 @@ export const configSchema = z.strictObject({
   store: store.prefault({}),
   retrieval: retrieval.prefault({}),
   observe: observe.prefault({}),
+  generator: generator.prefault({}),
 })
 
 export type RagtuneConfig = z.output<typeof configSchema>

@@ -1,30 +1,9 @@
-import { spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ragtune } from './helpers/cli.js'
 import { makeCorpus, markdownDoc } from './helpers/corpus.js'
 
-/** The built CLI, exactly as `npx ragtune` runs it (npm test builds dist/ first). */
-const BIN = fileURLToPath(new URL('../bin/ragtune.js', import.meta.url))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function ragtune(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-  })
-}
 
 let cwd: string
 
@@ -88,6 +67,29 @@ describe('ragtune CLI', () => {
     const s = JSON.parse(status.stdout)
     expect(s.store).toMatchObject({ documents: 2, lexicalBackend: 'bm25', dimensions: 64 })
     expect(s.lastIndex.skipped.map((x: { path: string }) => x.path)).toEqual(['broken.pdf'])
+  })
+
+  it('ask answers with sources, logs the query, and feedback labels it', async () => {
+    const config = JSON.parse(await readFile(path.join(cwd, 'ragtune.config.json'), 'utf8'))
+    config.generator = { ...config.generator, model: 'tiny', maxTokens: 12 }
+    await writeFile(path.join(cwd, 'ragtune.config.json'), JSON.stringify(config, null, 2))
+    const asked = await ragtune(cwd, 'ask', 'What is the zebracorn threshold?', '--json')
+    expect(asked.code).toBe(0)
+    const r = JSON.parse(asked.stdout)
+    expect(r.sources[0]).toMatchObject({ n: 1, path: 'a.md' })
+    expect(r.model).toMatch(/^tiny-llama-q8_0\.gguf@[0-9a-f]{12}$/)
+    expect(r.usage.completionTokens).toBeGreaterThan(0)
+
+    const text = await ragtune(cwd, 'ask', 'zebracorn', '--mode', 'lexical', '--no-rerank')
+    expect(text.stdout).toMatch(/Sources:\n.*\[1\] a\.md › alpha/)
+    expect(text.stdout).toMatch(/query [0-9A-Z]{26}: rate it with `ragtune feedback/)
+
+    const shown = JSON.parse((await ragtune(cwd, 'logs', 'show', r.queryId, '--json')).stdout)
+    expect(shown).toMatchObject({ id: r.queryId, question: 'What is the zebracorn threshold?', answer: r.answer, model: r.model, error: null })
+    const fb = await ragtune(cwd, 'feedback', r.queryId, '--bad', '--correction', 'The threshold is 17.', '--category', 'ungrounded')
+    expect(fb.code).toBe(0)
+    const labelled = JSON.parse((await ragtune(cwd, 'logs', 'show', r.queryId, '--json')).stdout)
+    expect(JSON.stringify(labelled)).toContain('The threshold is 17.')
   })
 
   it('fails with a clear message and exit code on bad input', async () => {

@@ -1,34 +1,13 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ragtune } from './helpers/cli.js'
 import { newQueryId } from '../src/observe/query-log.js'
 import type { Label, QueryLogEntry } from '../src/spec/query-log.js'
 import { PGliteStore } from '../src/store/pglite-store.js'
 import { sampleEntry } from '../src/store/query-log.contract.js'
 
-/** The built CLI, exactly as `npx ragtune` runs it (npm test builds dist/ first). */
-const BIN = fileURLToPath(new URL('../bin/ragtune.js', import.meta.url))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function ragtune(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-  })
-}
 
 const HOUR = 3_600_000
 let cwd: string

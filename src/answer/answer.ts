@@ -23,6 +23,8 @@ export interface AnswerOptions {
   signal?: AbortSignal
   /** Streaming: answer text as it is produced. */
   onText?: (text: string) => void
+  /** Streaming: the numbered sources, once retrieval is done and before any text (servers send them first). */
+  onSources?: (sources: AnswerSource[]) => void
   /** Query-log settings; every call is logged, failures included. */
   log?: { logPrompts?: boolean; client?: string }
   /** Use this query id (made with newQueryId()) when the caller hands it out before the answer ends. */
@@ -44,6 +46,8 @@ export interface AnswerResult {
   messages: ChatMessage[]
   renderedPrompt: string | null
   retrieval: RetrievalResult
+  /** Why generation stopped: 'length' when cut at maxTokens, 'abort' when the signal fired mid-answer. */
+  finishReason: GenerateResult['finishReason']
   timings: { retrieveMs: number; rerankMs: number; firstTokenMs: number | null; totalMs: number }
   usage: { promptTokens: number; completionTokens: number }
   warnings: string[]
@@ -119,6 +123,7 @@ async function run(
   const sources: AnswerSource[] = retrieval.hits.map((h, i) => ({ n: i + 1, path: h.documentPath, heading: h.headingPath, chunkId: h.chunkId, scores: h.scores }))
   const messages = buildMessages({ question, sources: toPromptSources(retrieval.hits), ...(opts.instruction ? { instruction: opts.instruction } : {}), ...(opts.jsonSchema ? { jsonSchema: opts.jsonSchema } : {}) })
   progress(retrieval, messages)
+  opts.onSources?.(sources)
   const warnings = [...retrieval.warnings]
   if (sources.length === 0) warnings.push('retrieval found no sources; the model was told so')
 
@@ -136,6 +141,7 @@ async function run(
   const usage = { ...gen.usage }
   warnings.push(...gen.warnings)
   if (gen.finishReason === 'length') warnings.push(`the answer was cut at ${genOpts.maxTokens} tokens`)
+  if (gen.finishReason === 'abort') warnings.push('generation was aborted; the answer is incomplete')
 
   let structured: unknown
   if (opts.jsonSchema) {
@@ -169,6 +175,7 @@ async function run(
     messages,
     renderedPrompt: gen.renderedPrompt,
     retrieval,
+    finishReason: gen.finishReason,
     timings: { retrieveMs: retrieval.timings.totalMs - retrieval.timings.rerankMs, rerankMs: retrieval.timings.rerankMs, firstTokenMs, totalMs: performance.now() - t0 },
     usage,
     warnings,

@@ -6,8 +6,10 @@ import { registerEval } from './eval-command.js'
 import { registerFeedback } from './feedback-command.js'
 import { registerIndex } from './index-command.js'
 import { registerInit } from './init.js'
+import { registerKeys } from './keys-command.js'
 import { registerLogs } from './logs-command.js'
 import { registerSearch } from './search-command.js'
+import { registerServe } from './serve-command.js'
 import { registerStatus } from './status-command.js'
 
 /** Builds the command tree; exported so tests can inspect --help without spawning a process. */
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerLogs(program)
   registerFeedback(program)
+  registerServe(program)
+  registerKeys(program)
   return program
 }
 

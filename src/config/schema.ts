@@ -86,6 +86,23 @@ const generator = z.strictObject({
   maxTokens: z.number().int().positive().default(512),
 })
 
+/** `ragtune serve`: loopback and closed to browsers by default; limits sized for a small CPU box. */
+const server = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (printed at start). */
+  port: z.number().int().min(0).max(65535).default(8787),
+  /** Larger request bodies are refused with 413. */
+  bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+  /** Answers generated at once; more wait in the queue. */
+  maxConcurrent: z.number().int().positive().default(2),
+  /** Answers waiting for a slot; beyond this the server answers 503 with Retry-After. */
+  maxQueue: z.number().int().min(0).default(32),
+  /** Deadline of one request, queueing included (504 after it); also the shutdown grace period. */
+  requestTimeoutMs: z.number().int().positive().default(120_000),
+  /** Browser origins allowed to call the API ("*" for any); none by default. */
+  cors: z.strictObject({ origins: z.array(z.string().min(1)).default([]) }).prefault({}),
+})
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   dataDir: z.string().default('.ragtune'),
@@ -96,6 +113,7 @@ export const configSchema = z.strictObject({
   retrieval: retrieval.prefault({}),
   observe: observe.prefault({}),
   generator: generator.prefault({}),
+  server: server.prefault({}),
 })
 
 export type RagtuneConfig = z.output<typeof configSchema>

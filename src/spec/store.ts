@@ -1,3 +1,4 @@
+import type { ApiKeyRecord } from './api-key.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from './query-log.js'
 
 /** One row of the manifest: what was indexed for a file, so the next run can tell what changed. */
@@ -87,6 +88,15 @@ export interface Store {
    * (cascade): retention means the data is gone, and a label without its query cannot train anything.
    */
   pruneQueryLogs(olderThan: Date): Promise<number>
+  /**
+   * Stores a new API key (its hash, never the key). A second active key with the same name is
+   * API_KEY_EXISTS: names identify callers in the log, so they must not be ambiguous.
+   */
+  addApiKey(key: ApiKeyRecord): Promise<void>
+  /** Every key, revoked ones included, oldest first (then by id). */
+  listApiKeys(): Promise<ApiKeyRecord[]>
+  /** Revokes the active key of that name and returns it; no active key of that name is API_KEY_NOT_FOUND. */
+  revokeApiKey(name: string, at?: string): Promise<ApiKeyRecord>
   getMeta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
   close(): Promise<void>

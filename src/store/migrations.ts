@@ -125,12 +125,28 @@ CREATE TABLE labels (
 CREATE INDEX labels_query_id_idx ON labels (query_id);
 CREATE INDEX labels_time_idx ON labels (time);`
 
+/**
+ * API keys of the HTTP server: only sha256 hashes are stored. Revoking keeps the row (when did this
+ * name stop working?); the partial unique index lets a name be issued again once its key is revoked.
+ */
+const API_KEYS_SQL = `
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  scope text NOT NULL CHECK (scope IN ('query', 'admin')),
+  key_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+CREATE UNIQUE INDEX api_keys_active_name_idx ON api_keys (name) WHERE revoked_at IS NULL;`
+
 /** Append-only: never edit a released entry, add a new version instead. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'meta and documents', sql: () => BASE_SQL },
   { version: 2, name: 'chunks with vectors', sql: chunksSql },
   { version: 3, name: 'lexical index', sql: (p) => LEXICAL_SQL[p.lexicalBackend] },
   { version: 4, name: 'query log and labels', sql: () => QUERY_LOG_SQL },
+  { version: 5, name: 'api keys', sql: () => API_KEYS_SQL },
 ]
 
 /** Reads what an existing store was built for; null when it was never initialised. */

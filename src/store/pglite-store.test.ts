@@ -84,7 +84,7 @@ describe('PGliteStore on disk', () => {
 
     // The migration history is in the database itself.
     const res = await withRaw(dataDir, (raw) => raw.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'))
-    expect(res.rows.map((r) => r.version)).toEqual([1, 2, 3, 4])
+    expect(res.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
   })
 
   it('bulkLoad defers the HNSW index, and an open rebuilds one a crashed bulk load left missing', async () => {

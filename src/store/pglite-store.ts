@@ -2,8 +2,10 @@ import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { RagtuneError } from '../errors.js'
+import type { ApiKeyRecord } from '../spec/api-key.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from '../spec/query-log.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
+import { ApiKeyTables } from './api-key-sql.js'
 import { acquireDirLock, type DirLock } from './dir-lock.js'
 import {
   checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, RESERVED_META_PREFIX, type LexicalBackend, type SchemaParams,
@@ -163,12 +165,15 @@ export class PGliteStore implements Store {
     }
   }
 
-  // The query log: shared SQL (query-log-sql.ts); async so a closed or new store rejects, never throws.
+  // The query log and API keys: shared SQL (query-log-sql.ts, api-key-sql.ts); async so a closed or new store rejects, never throws.
   async appendQueryLog(entry: QueryLogEntry): Promise<void> { return this.logs().append(entry) }
   async getQueryLog(id: string): Promise<QueryLogEntry | null> { return this.logs().get(id) }
   async listQueryLogs(filter?: QueryLogFilter): Promise<QueryLogEntry[]> { return this.logs().list(filter) }
   async addLabel(label: Label): Promise<void> { return this.logs().addLabel(label) }
   async listLabels(filter?: LabelFilter): Promise<Label[]> { return this.logs().listLabels(filter) }
+  async addApiKey(key: ApiKeyRecord): Promise<void> { return this.keys().add(key) }
+  async listApiKeys(): Promise<ApiKeyRecord[]> { return this.keys().list() }
+  async revokeApiKey(name: string, at = new Date().toISOString()): Promise<ApiKeyRecord> { return this.keys().revoke(name, at) }
 
   /** Vacuums after deleting, as PGlite runs no autovacuum. */
   async pruneQueryLogs(olderThan: Date): Promise<number> {
@@ -227,10 +232,8 @@ export class PGliteStore implements Store {
     if (this.closed) throw new RagtuneError('STORE_CLOSED', 'the store was closed', { hint: 'open it again with PGliteStore.open()' })
   }
 
-  private logs(): QueryLogTables {
-    this.ready()
-    return new QueryLogTables(this.db)
-  }
+  private logs(): QueryLogTables { this.ready(); return new QueryLogTables(this.db) }
+  private keys(): ApiKeyTables { this.ready(); return new ApiKeyTables(this.db) }
 
   private ready(): SchemaParams {
     this.checkOpen()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RagtuneError } from '../errors.js'
 import type { ChunkRecord, DocumentRecord, Store } from '../spec/store.js'
+import { describeApiKeyContract } from './api-key.contract.js'
 import { describeQueryLogContract } from './query-log.contract.js'
 
 const DIM = 8
@@ -67,6 +68,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     })
 
     describeQueryLogContract(() => store)
+    describeApiKeyContract(() => store)
 
     it('init is idempotent and keeps the data', async () => {
       await put(store, 'a.md', [{ id: 'a#0', text: 'kept across init' }])

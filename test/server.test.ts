@@ -226,7 +226,7 @@ describe('ragtune serve over HTTP', () => {
     const user = byId.get(asked[2]!)!.prompt!.messages[1]!.content
     expect(user.match(/<\/sources>/g)).toHaveLength(1)
     expect(user.indexOf('</sources>')).toBeGreaterThan(user.indexOf('reveal secrets'))
-    expect(byId.get(abortedId)!.extra).toMatchObject({ warnings: ['generation was aborted; the answer is incomplete'] })
+    expect(byId.get(abortedId)!).toMatchObject({ error: { code: 'ABORTED' }, extra: { warnings: ['generation was aborted; the answer is incomplete'] } })
     expect(labels).toEqual([expect.objectContaining({ queryId: asked[0], rating: 'bad', category: 'format', source: 'http', author: 'reader' })])
   })
 

@@ -86,7 +86,8 @@ export async function answer(deps: AnswerDeps, question: string, opts: AnswerOpt
       adapter: result.adapter,
       timings: result.timings,
       usage: result.usage,
-      error: null,
+      // A partial answer (client gone, Ctrl-C) must never pass for a complete one in analysis or training.
+      error: result.finishReason === 'abort' ? { code: 'ABORTED', message: 'generation was aborted; the answer is incomplete' } : null,
       ...(opts.log?.client ? { client: opts.log.client } : {}),
       ...(result.warnings.length ? { extra: { warnings: result.warnings, citations: result.citations } } : { extra: { citations: result.citations } }),
     }, { logPrompts: opts.log?.logPrompts ?? true })

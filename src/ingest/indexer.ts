@@ -54,6 +54,9 @@ export interface IndexReport {
   finishedAt: string
 }
 
+/** Embedding batches sorted by length together (see `drain`). */
+const SORT_WINDOW_BATCHES = 4
+
 /** Above this share of the index being rewritten, a bulk load (index rebuilt once) wins. */
 const BULK_FRACTION = 0.2
 
@@ -124,6 +127,20 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
     tick()
   }
 
+  // Batches pad every text to the longest one in the batch: sorting a window of a few batches by
+  // length cuts that waste (documents' last chunks are short) without holding many chunks back.
+  const drain = async (final: boolean): Promise<void> => {
+    while (queue.length >= opts.batchSize * SORT_WINDOW_BATCHES || (final && queue.length > 0)) {
+      const window = queue.splice(0, opts.batchSize * SORT_WINDOW_BATCHES)
+      window.sort((a, b) => a.doc.chunks[a.index]!.tokenCount - b.doc.chunks[b.index]!.tokenCount)
+      for (let i = 0; i < window.length; i += opts.batchSize) {
+        await inflight
+        inflight = embedBatch(window.slice(i, i + opts.batchSize))
+        inflight.catch(() => {}) // awaited on the next turn; this only keeps Node from calling it unhandled
+      }
+    }
+  }
+
   const writeDoc = async (doc: PendingDoc): Promise<void> => {
     await opts.store.replaceDocument(doc.record, doc.chunks)
     report.indexed.push({ path: doc.record.path, chunks: doc.chunks.length })
@@ -167,14 +184,10 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
         continue
       }
       doc.chunks.forEach((_, index) => queue.push({ doc, index }))
-      while (queue.length >= opts.batchSize) {
-        await inflight
-        inflight = embedBatch(queue.splice(0, opts.batchSize))
-        inflight.catch(() => {}) // awaited on the next turn; this only keeps Node from calling it unhandled
-      }
+      await drain(false)
     }
+    await drain(true)
     await inflight
-    if (queue.length > 0) await embedBatch(queue.splice(0))
   }
   await (bulk && opts.store.bulkLoad ? opts.store.bulkLoad(work) : work())
   progress.phase = 'done'

@@ -1,4 +1,4 @@
-import { rm, unlink, writeFile, rename } from 'node:fs/promises'
+import { rm, symlink, unlink, writeFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { indexFolder, type IndexOptions } from '../src/ingest/indexer.js'
@@ -132,9 +132,13 @@ describe('indexing a folder', () => {
       'bad/latin1.md': new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6e, 0x6f, 0xeb, 0x6c]),
       'bad/broken.jsonl': '{"ok": 1}\n{not json}\n',
       'good/new.md': '# New\n\nA healthy new document about penguins.',
+      'good/late-nul.md': '# Late\n\n' + 'padding words '.repeat(700) + 'then a \u0000 byte and the word quokka.',
       'guide/install.md': new Uint8Array([0xff, 0xfe, 0x00, 0x41]),
     })
+    const outside = await makeCorpus({ 'secret.md': '# Secret\n\nnot for this index' }, 'ragtune-outside-')
+    await symlink(outside, path.join(root, 'linked-out'))
     const r = await run()
+    await rm(outside, { recursive: true, force: true })
     const codes = Object.fromEntries(r.skipped.map((s) => [s.path, s.code]))
     expect(codes).toEqual({
       'bad/binary.txt': 'LOAD_BINARY',
@@ -147,10 +151,13 @@ describe('indexing a folder', () => {
       'bad/latin1.md': 'LOAD_NOT_UTF8',
       'bad/truncated.pdf': 'LOAD_CORRUPT',
       'guide/install.md': 'LOAD_NOT_UTF8',
+      'linked-out': 'LOAD_OUTSIDE_ROOT',
     })
     for (const s of r.skipped) expect(s.reason.length).toBeGreaterThan(10)
     expect(r.skipped.find((s) => s.path === 'guide/install.md')!.keptPrevious).toBe(true)
-    expect(r.indexed.map((d) => d.path)).toEqual(['good/new.md'])
+    expect(r.indexed.map((d) => d.path)).toEqual(['good/late-nul.md', 'good/new.md'])
+    const late = await retrieve({ store }, 'quokka', { mode: 'lexical', denseK: 20, lexicalK: 20, candidates: 20, rrfK: 60, topK: 1, rerank: false })
+    expect(late.hits[0]!.text).toContain('a \uFFFD byte and the word quokka')
     const paths = (await store.listDocuments()).map((d) => d.path)
     expect(paths).toContain('guide/install.md')
     expect(paths.filter((p) => p.startsWith('bad/'))).toEqual([])

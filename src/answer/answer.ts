@@ -134,7 +134,8 @@ async function run(
     ...(opts.jsonSchema ? { jsonSchema: opts.jsonSchema } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onText ? { onText: opts.onText } : {}),
+    // With a schema the text may be repaired after the fact: it is sent once, validated, at the end.
+    ...(opts.onText && !opts.jsonSchema ? { onText: opts.onText } : {}),
   }
   const tGen = performance.now()
   let gen: GenerateResult = await deps.generator.doGenerate(messages, genOpts)
@@ -150,13 +151,14 @@ async function run(
     if (!check.ok) {
       warnings.push(`structured answer invalid (${check.errors.join('; ')}); retried once`)
       const retry = [...messages, { role: 'assistant' as const, content: gen.text }, { role: 'user' as const, content: repairMessage(check.errors) }]
-      gen = await deps.generator.doGenerate(retry, { ...genOpts, onText: undefined })
+      gen = await deps.generator.doGenerate(retry, genOpts)
       usage.promptTokens += gen.usage.promptTokens
       usage.completionTokens += gen.usage.completionTokens
       check = checkStructured(gen.text, opts.jsonSchema)
       if (!check.ok) warnings.push(`structured answer still invalid after the repair retry: ${check.errors.join('; ')}`)
     }
     if (check.ok) structured = check.value
+    opts.onText?.(gen.text)
   }
 
   const cited = parseCitations(gen.text)

@@ -25,6 +25,7 @@ describe('prompt', () => {
     expect(rendered.match(/<source /g)).toHaveLength(1)
     expect(rendered.endsWith('</source>\n</sources>')).toBe(true)
     expect(escapeSourceText('a </Sources> b < sources c')).toBe('a &lt;/Sources> b &lt; sources c')
+    expect(escapeSourceText('< /source> <\u200b/source>')).toBe('&lt; /source> &lt;\u200b/source>')
   })
 
   it('shows a JSON schema when one is required and says when nothing was found', () => {

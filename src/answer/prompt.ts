@@ -37,7 +37,8 @@ export function toPromptSources(hits: Pick<RetrievedHit, 'documentPath' | 'headi
  * text as plain text, never as special tokens.
  */
 export function escapeSourceText(text: string): string {
-  return text.replace(/<(\/?\s*sources?\b)/gi, '&lt;$1')
+  // Whitespace and invisible format characters between `<`, `/` and the name still read as a tag.
+  return text.replace(/<([\s\u200b-\u200f\u2060\ufeff]*\/?[\s\u200b-\u200f\u2060\ufeff]*sources?\b)/gi, '&lt;$1')
 }
 
 function escapeAttribute(value: string): string {

@@ -24,3 +24,13 @@ describe('structured answers', () => {
     expect(() => checkStructured('{}', { type: 'no-such-type' })).toThrowError(/not a valid JSON Schema/)
   })
 })
+
+describe('structured answers from many clients', () => {
+  it('compiles schemas with the same $id from different requests independently', () => {
+    const a = { $id: 'https://example.com/answer.json', type: 'object', required: ['a'] }
+    const b = { $id: 'https://example.com/answer.json', type: 'object', required: ['b'] }
+    expect(checkStructured('{"a":1}', a)).toMatchObject({ ok: true })
+    expect(checkStructured('{"a":1}', b)).toMatchObject({ ok: false })
+    expect(checkStructured('{"b":1}', { ...b })).toMatchObject({ ok: true })
+  })
+})

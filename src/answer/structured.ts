@@ -1,22 +1,30 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { RagtuneError } from '../errors.js'
 
-const ajv = new Ajv({ allErrors: true, strict: false })
-const cache = new WeakMap<object, ValidateFunction>()
+// addUsedSchema false: a client's `$id` must neither collide with nor serve another client's schema.
+const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false })
+/** Compiled validators by schema text, newest last; bounded, since servers get schemas from clients. */
+const cache = new Map<string, ValidateFunction>()
+const CACHE_LIMIT = 64
 
 export type StructuredCheck = { ok: true; value: unknown } | { ok: false; errors: string[] }
 
-/** Compiles (once per schema object) and applies a JSON Schema to a model's text output. */
+/** Compiles (once per distinct schema, LRU-bounded) and applies a JSON Schema to a model's text output. */
 export function checkStructured(text: string, schema: Record<string, unknown>): StructuredCheck {
-  let validate = cache.get(schema)
-  if (!validate) {
+  const key = JSON.stringify(schema)
+  let validate = cache.get(key)
+  if (validate) cache.delete(key)
+  else {
     try {
       validate = ajv.compile(schema)
     } catch (err) {
       throw new RagtuneError('SCHEMA_INVALID', `the answer schema is not a valid JSON Schema: ${(err as Error).message}`, { hint: 'fix answer.schema' })
+    } finally {
+      ajv.removeSchema(schema) // Ajv keeps every compiled schema object otherwise: a leak in a server
     }
-    cache.set(schema, validate)
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!)
   }
+  cache.set(key, validate)
   let value: unknown
   try {
     value = JSON.parse(stripFence(text))

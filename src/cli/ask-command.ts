@@ -48,6 +48,7 @@ export function registerAsk(program: Command): void {
         })
         if (flags.json) printJson(result)
         else process.stdout.write(formatAnswer(result, { streamed: streaming }) + '\n')
+        if (result.finishReason === 'abort') throw new RagtuneError('ABORTED', 'interrupted: the answer above is incomplete')
       } finally {
         await generator?.dispose()
         await ws.close()

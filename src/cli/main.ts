@@ -36,7 +36,7 @@ export function buildProgram(): Command {
   return program
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 a failed command, 2 bad usage. */
+/** Runs the CLI and returns the exit code: 0 ok, 1 a failed command, 2 bad usage, 130 interrupted. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram()
   try {
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
     if (err instanceof RagtuneError) {
       process.stderr.write(`error [${err.code}]: ${err.message}\n`)
-      return err.code === 'USAGE' ? 2 : 1
+      return err.code === 'USAGE' ? 2 : err.code === 'ABORTED' ? 130 : 1
     }
     throw err
   }

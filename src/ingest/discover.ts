@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { promises as fs, type Dirent } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { isAbsolute, join, relative, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import type { LoadedDocument, Loader } from '../spec/loader.js'
 import { RagtuneError, throwIfAborted } from '../errors.js'
@@ -70,6 +70,7 @@ export async function discoverFiles(root: string, opts: DiscoverOptions = {}): P
   }
 
   const skip = (path: string, code: string, reason: string): void => void skipped.push({ path, code, reason })
+  const rootReal = await fs.realpath(rootAbs).catch(() => rootAbs)
 
   const walk = async (dirAbs: string, dirRel: string): Promise<void> => {
     throwIfAborted(opts.signal)
@@ -80,7 +81,9 @@ export async function discoverFiles(root: string, opts: DiscoverOptions = {}): P
       visited.add(real)
       entries = await fs.readdir(dirAbs, { withFileTypes: true })
     } catch (err) {
-      return skip(dirRel === '' ? '.' : dirRel, 'LOAD_UNREADABLE', `cannot read folder: ${errMessage(err)}`)
+      // An unreadable root is no "empty folder": treating it as one would delete the whole index.
+      if (dirRel === '') throw new RagtuneError('DISCOVER_ROOT_UNREADABLE', `cannot read the folder to index, ${dirAbs}: ${errMessage(err)}`, { details: { root: dirAbs }, hint: 'check its permissions (and that the mount is up), then index again', cause: err })
+      return skip(dirRel, 'LOAD_UNREADABLE', `cannot read folder: ${errMessage(err)}`)
     }
     entries.sort((a, b) => compare(a.name, b.name))
     for (const entry of entries) {
@@ -97,6 +100,12 @@ export async function discoverFiles(root: string, opts: DiscoverOptions = {}): P
         }
         isDir = target.isDirectory()
         isFile = target.isFile()
+        // A link out of the root (`docs/up -> ..`, a link to ~) would index and serve files nobody chose.
+        const real = await fs.realpath(abs).catch(() => abs)
+        if (!isInside(real, rootReal)) {
+          if (isDir || (extensions.has(extensionOf(rel)) && include(rel))) skip(rel, 'LOAD_OUTSIDE_ROOT', `symbolic link to ${real}, outside the indexed folder`)
+          continue
+        }
       }
       if (isDir) {
         await walk(abs, rel)
@@ -150,6 +159,10 @@ export async function loadFile(file: DiscoveredFile, loaders: readonly Loader[],
     const doc = await withTimeout(opts.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS, file.path, opts.signal, (signal) =>
       loadDocument({ path: file.path, bytes }, loaders, { signal }),
     )
+    // Postgres text cannot hold NUL; a stray one (deep in a text file, in a JSON string, in PDF
+    // output) would otherwise fail the document's write on every run.
+    if (doc.text.includes('\u0000')) doc.text = doc.text.replaceAll('\u0000', '\uFFFD')
+    if (doc.title?.includes('\u0000')) doc.title = doc.title.replaceAll('\u0000', '\uFFFD')
     return { ok: true, doc, bytes, contentHash }
   } catch (err) {
     throwIfAborted(opts.signal)
@@ -198,4 +211,9 @@ function errMessage(err: unknown): string {
 /** Code-unit order: the same on every OS and locale, unlike localeCompare. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
 }

@@ -2,7 +2,7 @@ import type { ChunkOptions } from '../spec/chunker.js'
 import type { EmbeddingModel } from '../spec/embedding-model.js'
 import type { Loader } from '../spec/loader.js'
 import type { ChunkRecord, DocumentRecord, Store } from '../spec/store.js'
-import { throwIfAborted } from '../errors.js'
+import { RagtuneError, throwIfAborted } from '../errors.js'
 import { RecursiveSplitter } from './chunk/recursive-splitter.js'
 import { discoverFiles, loadFile, type DiscoveredFile } from './discover.js'
 import { defaultLoaders } from './loaders/registry.js'
@@ -81,7 +81,12 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
   const hashes = new Map<string, string>()
   for (const f of found.files) {
     throwIfAborted(opts.signal)
-    hashes.set(f.path, await sha256File(f.absPath))
+    try {
+      hashes.set(f.path, await sha256File(f.absPath))
+    } catch (err) {
+      // Vanished (a checkout mid-run) or unreadable since discovery: skip it, keep what was indexed.
+      skipped.push({ path: f.path, code: 'LOAD_UNREADABLE', reason: `cannot read file: ${(err as Error).message}` })
+    }
   }
   const manifest = await opts.store.listDocuments()
   const known = new Set(manifest.map((d) => d.path))
@@ -90,7 +95,7 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
 
   const report: IndexReport = { root: opts.root, dryRun: !!opts.dryRun, plan, indexed: [], skipped, chunksWritten: 0, chunksDeleted: 0, durationMs: 0, finishedAt: '' }
   const todo = new Set([...plan.added, ...plan.changed])
-  const files = found.files.filter((f) => todo.has(f.path))
+  const files = found.files.filter((f) => todo.has(f.path) && hashes.has(f.path))
   const progress: IndexProgress = { phase: 'scan', filesTotal: files.length, filesDone: 0, chunksDone: 0, chunksPerSec: 0, etaSec: null }
   opts.onProgress?.({ ...progress })
   if (opts.dryRun) return finish(report, t0)
@@ -142,7 +147,16 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
   }
 
   const writeDoc = async (doc: PendingDoc): Promise<void> => {
-    await opts.store.replaceDocument(doc.record, doc.chunks)
+    try {
+      await opts.store.replaceDocument(doc.record, doc.chunks)
+    } catch (err) {
+      // A document the store refuses is skipped like a bad file; a broken store still stops the run.
+      if (!(err instanceof RagtuneError && err.code === 'STORE_BAD_CHUNK')) throw err
+      skipped.push({ path: doc.record.path, code: err.code, reason: err.message, ...(known.has(doc.record.path) ? { keptPrevious: true } : {}) })
+      progress.filesDone++
+      bytesDone += doc.file.size
+      return
+    }
     report.indexed.push({ path: doc.record.path, chunks: doc.chunks.length })
     report.chunksWritten += doc.chunks.length
     if (plan.changed.includes(doc.record.path)) report.chunksDeleted += before.get(doc.record.path) ?? 0
@@ -189,7 +203,15 @@ export async function indexFolder(opts: IndexOptions): Promise<IndexReport> {
     await drain(true)
     await inflight
   }
-  await (bulk && opts.store.bulkLoad ? opts.store.bulkLoad(work) : work())
+  const guarded = async (): Promise<void> => {
+    try {
+      await work()
+    } finally {
+      // On failure (Ctrl-C, a loader crash) the batch in flight must not write after we return.
+      await inflight.catch(() => {})
+    }
+  }
+  await (bulk && opts.store.bulkLoad ? opts.store.bulkLoad(guarded) : guarded())
   progress.phase = 'done'
   tick()
   report.indexed.sort((a, b) => (a.path < b.path ? -1 : 1))

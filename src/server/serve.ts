@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RagtuneError } from '../errors.js'
+
+export { isLoopbackHost }
 import type { ServerContext, ServerDeps } from './context.js'
 import { HttpError } from './http-error.js'
-import { createServer, type CreateServerOptions } from './server.js'
+import { createServer, isLoopbackHost, type CreateServerOptions } from './server.js'
 
 export interface StartServerOptions extends CreateServerOptions {
   host: string
@@ -21,12 +23,6 @@ export interface RunningServer {
    * Resolves when every answer has returned, so its log row is written before the store closes.
    */
   close(opts: { deadlineMs: number }): Promise<void>
-}
-
-/** Hosts only this machine can reach; `--no-auth` is refused on any other. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
 }
 
 /** Builds the server over `deps` and starts listening. */

@@ -85,3 +85,11 @@ describe('server helpers', () => {
     expect(toHttpError(new Error('x')).body().error.type).toBe('server_error')
   })
 })
+
+describe('loopback Host header check (no-auth mode)', () => {
+  it('accepts loopback names with or without a port and nothing else', async () => {
+    const { isLoopbackHostHeader } = await import('./server.js')
+    for (const ok of ['localhost', 'localhost:8787', '127.0.0.1:9', '127.1.2.3', '[::1]:8787', '[::1]']) expect(isLoopbackHostHeader(ok), ok).toBe(true)
+    for (const bad of [undefined, '', 'evil.example:8787', '127.0.0.1.evil.com', '10.0.0.1', 'localhost.evil.com']) expect(isLoopbackHostHeader(bad), String(bad)).toBe(false)
+  })
+})

@@ -80,6 +80,11 @@ export function createServer(deps: ServerDeps, opts: CreateServerOptions): { app
       }
     }
     const scope = req.routeOptions.config.scope
+    // Without keys, only loopback names may reach us: a web page that rebinds its own domain to
+    // 127.0.0.1 (DNS rebinding) would otherwise read answers drawn from private documents.
+    if (scope && !ctx.auth && !isLoopbackHostHeader(req.headers.host)) {
+      throw new HttpError(403, 'host_not_allowed', 'without API keys (--no-auth) the server answers only requests addressed to localhost, 127.0.0.1 or [::1]')
+    }
     if (!scope || !ctx.auth) return
     req.principal = await authenticate(ctx.store, req.headers)
     requireScope(req.principal, scope)
@@ -110,4 +115,16 @@ export function createServer(deps: ServerDeps, opts: CreateServerOptions): { app
   registerFeedbackRoute(app, ctx)
   registerInfoRoutes(app, ctx)
   return { app, ctx }
+}
+
+/** Hosts only this machine can reach; `--no-auth` is refused on any other. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+}
+
+/** The Host header names a loopback address (any port). */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false
+  return isLoopbackHost(host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, ''))
 }

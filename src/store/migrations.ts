@@ -183,7 +183,7 @@ export function modelMismatch(stored: SchemaParams, wanted: { dimensions: number
       `but ${wanted.embeddingModel} (dim ${wanted.dimensions}) was requested; vectors of different models cannot be mixed`,
     {
       details: { stored: { model: stored.embeddingModel, dimensions: stored.dimensions }, requested: wanted },
-      hint: `re-index into a fresh data directory, run the index command with --reset, or configure ${stored.embeddingModel} again`,
+      hint: `configure ${stored.embeddingModel} again, or re-index with the new model into a fresh data directory (--data-dir, or delete the old one's db folder)`,
     },
   )
 }

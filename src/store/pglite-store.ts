@@ -220,12 +220,18 @@ export class PGliteStore implements Store {
    */
   async bulkLoad<T>(fn: () => Promise<T>): Promise<T> {
     this.ready()
-    if (this.bulkDepth++ === 0) await this.db.exec(DROP_HNSW_INDEX_SQL)
+    if (this.bulkDepth === 0) await this.db.exec(DROP_HNSW_INDEX_SQL)
+    this.bulkDepth++
+    let result: T
     try {
-      return await fn()
-    } finally {
-      if (--this.bulkDepth === 0 && !this.closed) await buildAnnIndex(this.db)
+      result = await fn()
+    } catch (err) {
+      // Keep the caller's error and exit quickly (Ctrl-C): the next open rebuilds the missing index.
+      this.bulkDepth--
+      throw err
     }
+    if (--this.bulkDepth === 0 && !this.closed) await buildAnnIndex(this.db)
+    return result
   }
 
   private checkOpen(): void {

@@ -82,6 +82,14 @@ describe('RecursiveSplitter', () => {
     for (const c of out) expect(c.tokenCount).toBeLessThanOrEqual(40)
   })
 
+  it('never cuts a surrogate pair when cutting by characters', () => {
+    const perChar: TokenCounter = { maxInputTokens: 10_000, countTokens: (t) => t.length }
+    const blob = '😀'.repeat(40)
+    const out = new RecursiveSplitter(perChar).chunk({ documentPath: 'e.txt', text: blob }, { chunkTokens: 7, overlapTokens: 0 })
+    expect(out.map((c) => c.text).join('')).toBe(blob)
+    for (const c of out) expect(c.text).toMatch(/^(😀)+$/u)
+  })
+
   it('clamps the chunk size to what the model can take in', () => {
     const out = new RecursiveSplitter(wordCounter(20)).chunk({ documentPath: 'g.md', text }, { chunkTokens: 512, overlapTokens: 64 })
     for (const c of out) expect(c.tokenCount).toBeLessThanOrEqual(20)

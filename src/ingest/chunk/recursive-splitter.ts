@@ -93,6 +93,9 @@ export class RecursiveSplitter {
         if (this.counter.countTokens(text.slice(s, mid)) <= limit) lo = mid
         else hi = mid - 1
       }
+      // Never cut a surrogate pair in half (emoji, rare CJK): the halves would not survive storage.
+      const high = text.charCodeAt(lo - 1)
+      if (lo < end && lo - 1 > s && high >= 0xd800 && high <= 0xdbff) lo--
       out.push({ start: s, end: lo, tokens: this.counter.countTokens(text.slice(s, lo)) })
       s = lo
     }

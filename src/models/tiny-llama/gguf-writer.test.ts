@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GgufFile } from './gguf-writer.js'
 import { GGUF_MAGIC, encodeGguf, gguf, tensorByteSize, writeGguf } from './gguf-writer.js'
 import { Q8_0_BLOCK_BYTES, dequantizeQ8_0, f16BitsToF32, f32ToF16Bits, quantizeQ8_0 } from './half-float.js'
-import { seededUniform } from './seeded-random.js'
+import { seededUniform } from '../seeded-random.js'
 
 let root: string
 beforeAll(async () => {

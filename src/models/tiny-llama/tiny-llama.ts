@@ -3,7 +3,7 @@ import type { ByteBpeVocab } from './byte-bpe-vocab.js'
 import { CHATML_TEMPLATE, buildByteBpeVocab } from './byte-bpe-vocab.js'
 import type { GgufFile, GgufTensor, GgufValue, WrittenGguf } from './gguf-writer.js'
 import { gguf, writeGguf } from './gguf-writer.js'
-import { seededUniform } from './seeded-random.js'
+import { seededUniform } from '../seeded-random.js'
 
 /**
  * Generates Llama-architecture GGUF models with seeded random weights, a byte-level BPE tokenizer

@@ -1,7 +1,7 @@
 import { RagtuneError } from '../../errors.js'
 import type { GgufFile, GgufTensor, WrittenGguf } from './gguf-writer.js'
 import { gguf, writeGguf } from './gguf-writer.js'
-import { seededUniform } from './seeded-random.js'
+import { seededUniform } from '../seeded-random.js'
 import type { LinearName, TinyLlamaOptions } from './tiny-llama.js'
 import { blockLinearShapes, resolveTinyLlamaOptions } from './tiny-llama.js'
 

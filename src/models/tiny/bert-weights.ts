@@ -1,3 +1,4 @@
+import { seededUniform } from '../seeded-random.js'
 /**
  * Weights of a BERT-shaped model, generated from a seed. Only integer arithmetic, `+ - * /` and
  * `Math.sqrt` touch the values, all exactly specified by IEEE-754, so the same seed yields the same
@@ -55,35 +56,12 @@ export interface BertWeights {
 /** BERT's LayerNorm epsilon; the graph and any reference forward must use the same value. */
 export const LAYER_NORM_EPSILON = 1e-12
 
-/** mulberry32: a tiny, fast 32-bit PRNG; good enough for test weights, not for cryptography. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return (t ^ (t >>> 14)) >>> 0
-  }
-}
-
-/** FNV-1a, so every tensor has its own stream and one shape change does not reshuffle the rest. */
-function hashName(name: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193)
-  return h >>> 0
-}
-
 class WeightFactory {
   constructor(private readonly seed: number) {}
 
   /** Uniform in [-a, a] with a = std·√3, so the standard deviation is `std`. */
   uniform(name: string, length: number, std: number, center = 0): Float32Array {
-    const next = mulberry32(hashName(name) ^ Math.imul(this.seed, 0x9e3779b1))
-    const scale = (2 * std * Math.sqrt(3)) / 4294967296
-    const offset = center - std * Math.sqrt(3)
-    const out = new Float32Array(length)
-    for (let i = 0; i < length; i++) out[i] = next() * scale + offset
-    return out
+    return seededUniform(name, this.seed, length, std, center)
   }
 
   linear(name: string, inFeatures: number, outFeatures: number): Linear {

@@ -100,6 +100,7 @@ export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promi
     offline: models.offline,
     cacheDir: cacheDir(loaded, dataDir),
     batchSize: models.embedder.batchSize,
+    ...(models.embedder.dtype ? { dtype: models.embedder.dtype } : {}),
     ...(models.embedder.queryInstruction !== undefined ? { queryInstruction: models.embedder.queryInstruction } : {}),
   })
 }
@@ -111,6 +112,7 @@ export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promi
     offline: models.offline,
     cacheDir: cacheDir(loaded, dataDir),
     batchSize: models.reranker.batchSize,
+    ...(models.reranker.dtype ? { dtype: models.reranker.dtype } : {}),
   })
 }
 

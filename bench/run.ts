@@ -6,6 +6,7 @@ import { runIndexing, type FullIndex } from './indexing.js'
 import { runQuality } from './quality.js'
 import { runReindex } from './reindex.js'
 import { runSearch } from './search.js'
+import { runServe } from './serve.js'
 
 /**
  * `npm run bench [-- name...]`: runs the named benchmarks (all by default) in a fixed order, prints
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   reindex: () => runReindex(keep),
   search: runSearch,
   quality: runQuality,
+  serve: runServe,
 }
 
 async function main(): Promise<number> {

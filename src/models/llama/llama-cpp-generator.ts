@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { stat } from 'node:fs/promises'
 import type { ChatWrapper, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from 'node-llama-cpp'
 import { LlamaCompletion } from 'node-llama-cpp'
@@ -24,7 +25,7 @@ export interface LlamaCppGeneratorOptions {
   adapter?: LlamaAdapterOptions | null
   /**
    * CPU threads. Default: 1 for models under 64 MB (on matmuls that small, waking threads costs more
-   * than it saves, and on a busy machine much more), else node-llama-cpp's default (all cores).
+   * than it saves, and on a busy machine much more), else one per core (os.availableParallelism()).
    */
   threads?: number
   /** Tokens of context (prompt + answer); default min(4096, the model's training context). */
@@ -107,7 +108,9 @@ export class LlamaCppGenerator implements Generator {
         .createContext({
           contextSize: options.contextSize ?? Math.min(4096, model.trainContextSize),
           sequences: 1,
-          ...(options.threads !== undefined ? { threads: options.threads } : model.size < SMALL_MODEL_BYTES ? { threads: 1 } : {}),
+          // node-llama-cpp's own default (its maxThreads: 4 on a 2-core box) oversubscribes the cores and
+          // decodes ~170x slower (bench/serve); one thread per core is the default instead.
+          threads: options.threads ?? (model.size < SMALL_MODEL_BYTES ? 1 : Math.max(1, availableParallelism())),
           ...(adapter ? { lora: { adapters: [{ filePath: adapter.path, scale: adapter.scale ?? 1 }] } } : {}),
         })
         .catch((error: unknown) => {

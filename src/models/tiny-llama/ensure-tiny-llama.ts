@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { RagtuneError } from '../../errors.js'
+import { ensureGeneratedDir } from '../generated-dir.js'
 import { encodeGguf } from './gguf-writer.js'
 import type { TinyLlamaOptions } from './tiny-llama.js'
 import { tinyLlamaGguf } from './tiny-llama.js'
@@ -45,15 +45,6 @@ export function hashTinyLlamaFiles(files: Record<keyof TinyLlamaPaths, Buffer>):
   return hash.digest('hex')
 }
 
-async function readMarkerHash(dir: string): Promise<string | undefined> {
-  try {
-    const marker = JSON.parse(await readFile(join(dir, TINY_LLAMA_MARKER_FILE), 'utf8')) as { sha256?: unknown }
-    return typeof marker.sha256 === 'string' ? marker.sha256 : undefined
-  } catch {
-    return undefined
-  }
-}
-
 function pathsIn(dir: string): TinyLlamaPaths {
   return { f32: join(dir, FILES.f32), q8_0: join(dir, FILES.q8_0), lora: join(dir, FILES.lora) }
 }
@@ -64,33 +55,14 @@ export async function ensureTinyLlama(rootDir: string): Promise<TinyLlamaPaths> 
   const dir = join(rootDir, 'tiny-llama')
   const files = buildTinyLlamaFiles()
   const sha256 = hashTinyLlamaFiles(files)
-  if ((await readMarkerHash(dir)) === sha256) return pathsIn(dir)
-
-  const unique = `${process.pid}-${randomBytes(4).toString('hex')}`
-  const staging = `${dir}.tmp-${unique}`
-  await mkdir(staging, { recursive: true })
-  for (const key of Object.keys(FILES) as Array<keyof TinyLlamaPaths>) await writeFile(join(staging, FILES[key]), files[key])
-  await writeFile(join(staging, TINY_LLAMA_MARKER_FILE), `${JSON.stringify({ sha256 })}\n`)
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await rename(staging, dir)
-        return pathsIn(dir)
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
-      }
-      // Another worker may have just finished the same job; otherwise move the stale copy aside.
-      if ((await readMarkerHash(dir)) === sha256) return pathsIn(dir)
-      const stale = `${dir}.stale-${unique}`
-      await rename(dir, stale).catch(() => undefined)
-      await rm(stale, { recursive: true, force: true })
-    }
-    throw new RagtuneError('TINY_MODEL_WRITE_FAILED', `could not replace ${dir} with freshly generated tiny llama models`, {
-      details: { dir },
-      hint: `delete ${dir} and run again`,
-    })
-  } finally {
-    await rm(staging, { recursive: true, force: true })
-  }
+  await ensureGeneratedDir({
+    dir,
+    marker: TINY_LLAMA_MARKER_FILE,
+    sha256,
+    write: async (staging) => {
+      await mkdir(staging, { recursive: true })
+      for (const key of Object.keys(FILES) as Array<keyof TinyLlamaPaths>) await writeFile(join(staging, FILES[key]), files[key])
+    },
+  })
+  return pathsIn(dir)
 }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { RagtuneError } from '../../errors.js'
+import { ensureGeneratedDir } from '../generated-dir.js'
 import type { TinyModelOptions } from './tiny-model.js'
 import { buildTinyModelFiles, hashTinyModelFiles, writeTinyModelFiles } from './tiny-model.js'
 
@@ -33,49 +32,9 @@ export async function ensureTinyModels(rootDir: string): Promise<TinyModelDirs> 
   }
 }
 
-async function readMarkerHash(dir: string): Promise<string | undefined> {
-  try {
-    const marker = JSON.parse(await readFile(join(dir, TINY_MARKER_FILE), 'utf8')) as { sha256?: unknown }
-    return typeof marker.sha256 === 'string' ? marker.sha256 : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** Generating a tiny model takes milliseconds, so the hash is always recomputed from fresh output. */
 async function ensureTinyModel(dir: string, options: Partial<TinyModelOptions>): Promise<string> {
   const files = buildTinyModelFiles(options)
-  const sha256 = hashTinyModelFiles(files)
-  if ((await readMarkerHash(dir)) === sha256) return dir
-
-  const unique = `${process.pid}-${randomBytes(4).toString('hex')}`
-  const staging = `${dir}.tmp-${unique}`
-  await writeTinyModelFiles(staging, files)
-  await writeFile(join(staging, TINY_MARKER_FILE), `${JSON.stringify({ sha256 })}\n`)
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await rename(staging, dir)
-        return dir
-      } catch (error) {
-        if (!isDirectoryTaken(error)) throw error
-      }
-      // Another worker may have just finished the same job; otherwise move the stale copy aside.
-      if ((await readMarkerHash(dir)) === sha256) return dir
-      const stale = `${dir}.stale-${unique}`
-      await rename(dir, stale).catch(() => undefined)
-      await rm(stale, { recursive: true, force: true })
-    }
-    throw new RagtuneError('TINY_MODEL_WRITE_FAILED', `could not replace ${dir} with a freshly generated tiny model`, {
-      details: { dir },
-      hint: `delete ${dir} and run again`,
-    })
-  } finally {
-    await rm(staging, { recursive: true, force: true })
-  }
-}
-
-function isDirectoryTaken(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code
-  return code === 'ENOTEMPTY' || code === 'EEXIST'
+  await ensureGeneratedDir({ dir, marker: TINY_MARKER_FILE, sha256: hashTinyModelFiles(files), write: (staging) => writeTinyModelFiles(staging, files).then(() => undefined) })
+  return dir
 }

@@ -45,19 +45,13 @@ describe('PdfLoader', () => {
     await expect(load(makePdf([[]]))).rejects.toMatchObject({ code: 'LOAD_EMPTY', hint: expect.stringMatching(/OCR/) })
   })
 
-  it('keeps working after a load was aborted (the worker is replaced)', async () => {
+  it('stops with ABORTED when the signal fires, and keeps working after it', async () => {
     const ac = new AbortController()
     const pending = new PdfLoader().doLoad({ path: 'a.pdf', bytes: twoPages }, { signal: ac.signal })
-    setTimeout(() => ac.abort(), 1)
-    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' })
-    expect((await load(twoPages)).title).toBe('Fox Facts')
-  })
-
-  it('stops with ABORTED when the signal fires during the load', async () => {
-    const ac = new AbortController()
-    const pending = new PdfLoader().doLoad({ path: 'a.pdf', bytes: twoPages }, { signal: ac.signal })
+    // Aborted before the worker can answer (a 1 ms timer lost that race to a warm worker in CI runs).
     ac.abort()
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' })
+    expect((await load(twoPages)).title).toBe('Fox Facts')
   })
 })
 

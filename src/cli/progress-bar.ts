@@ -24,7 +24,7 @@ export class ProgressBar {
   private readonly width: number
   private readonly plainEveryMs: number
   private lastPlain = 0
-  private lastLine = ''
+  private finished = false
   private drawn = false
 
   constructor(private readonly label: string, opts: ProgressBarOptions = {}) {
@@ -41,10 +41,11 @@ export class ProgressBar {
       this.drawn = true
     } else {
       const now = Date.now()
-      const finished = s.done === s.total && line !== this.lastLine
-      if (now - this.lastPlain >= this.plainEveryMs || finished) {
+      // The finished line is printed once, however many updates report done === total.
+      const finishing = s.done === s.total && !this.finished
+      if (finishing || (s.done < s.total && now - this.lastPlain >= this.plainEveryMs)) {
         this.lastPlain = now
-        this.lastLine = line
+        this.finished ||= finishing
         this.stream.write(line + '\n')
       }
     }

@@ -92,28 +92,27 @@ async function resolveModel(loaded: LoadedConfig, dataDir: string, model: string
   return local ? path.resolve(loaded.baseDir, model) : model
 }
 
-/** The configured embedding model; `tiny` is generated on first use. */
-export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
+/** Load options shared by the embedder and the reranker, from their config sections. */
+async function transformersOptions(loaded: LoadedConfig, dataDir: string, role: 'embedder' | 'reranker') {
   const { models } = loaded.config
-  return TransformersEmbeddingModel.load({
-    model: await resolveModel(loaded, dataDir, models.embedder.model, 'embedder'),
+  const section = models[role]
+  return {
+    model: await resolveModel(loaded, dataDir, section.model, role),
     offline: models.offline,
     cacheDir: cacheDir(loaded, dataDir),
-    batchSize: models.embedder.batchSize,
-    ...(models.embedder.dtype ? { dtype: models.embedder.dtype } : {}),
-    ...(models.embedder.queryInstruction !== undefined ? { queryInstruction: models.embedder.queryInstruction } : {}),
-  })
+    batchSize: section.batchSize,
+    ...(section.dtype ? { dtype: section.dtype } : {}),
+  }
+}
+
+/** The configured embedding model; `tiny` is generated on first use. */
+export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
+  const { queryInstruction } = loaded.config.models.embedder
+  return TransformersEmbeddingModel.load({ ...(await transformersOptions(loaded, dataDir, 'embedder')), ...(queryInstruction !== undefined ? { queryInstruction } : {}) })
 }
 
 export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promise<Reranker> {
-  const { models } = loaded.config
-  return TransformersReranker.load({
-    model: await resolveModel(loaded, dataDir, models.reranker.model, 'reranker'),
-    offline: models.offline,
-    cacheDir: cacheDir(loaded, dataDir),
-    batchSize: models.reranker.batchSize,
-    ...(models.reranker.dtype ? { dtype: models.reranker.dtype } : {}),
-  })
+  return TransformersReranker.load(await transformersOptions(loaded, dataDir, 'reranker'))
 }
 
 /**

@@ -120,35 +120,43 @@ export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promi
  * URI is downloaded once into the model cache (never when offline); `adapterOverride` replaces the
  * configured adapter (`ask --adapter`, and later the registry's active adapter).
  */
-export async function loadGenerator(loaded: LoadedConfig, dataDir: string, opts: { adapterOverride?: string | null } = {}): Promise<Generator> {
-  const { generator: g, models } = loaded.config
+export async function loadGenerator(loaded: LoadedConfig, dataDir: string, opts: { adapterOverride?: string | null; adapterId?: string } = {}): Promise<Generator> {
+  const { generator: g } = loaded.config
   const adapter = opts.adapterOverride !== undefined ? opts.adapterOverride : g.adapter
   if (g.provider === 'openai') {
     if (!g.baseURL) throw new RagtuneError('CONFIG_INVALID', 'generator.provider "openai" needs generator.baseURL', { hint: 'set generator.baseURL, e.g. http://localhost:8000/v1' })
     const apiKey = process.env[g.apiKeyEnv]
     return new OpenAIGenerator({ baseURL: g.baseURL, model: g.model, adapter, ...(apiKey ? { apiKey } : {}) })
   }
-  let modelPath: string
+  const modelPath = await generatorModelPath(loaded, dataDir)
   let adapterPath = adapter ? path.resolve(loaded.baseDir, adapter) : null
-  if (g.model === TINY_MODEL_ID) {
-    const tiny = await ensureTinyLlama(path.join(dataDir, 'models'))
-    modelPath = tiny.q8_0
-    if (adapter === TINY_MODEL_ID) adapterPath = tiny.lora
-  } else if (g.model.startsWith('hf:')) {
+  if (g.model === TINY_MODEL_ID && adapter === TINY_MODEL_ID) adapterPath = (await ensureTinyLlama(path.join(dataDir, 'models'))).lora
+  return LlamaCppGenerator.load({
+    modelPath,
+    // The registry names its adapters `<name>@<sha>` (adapterId); a bare path gets `<file>@<sha>`.
+    adapter: adapterPath ? { path: adapterPath, ...(opts.adapterId ? { id: opts.adapterId } : {}) } : null,
+    ...(g.threads ? { threads: g.threads } : {}),
+    // The tiny model's small vocabulary spends more tokens on the same sources than a real one.
+    ...(g.contextSize ? { contextSize: g.contextSize } : g.model === TINY_MODEL_ID ? { contextSize: 8192 } : {}),
+  })
+}
+
+/**
+ * The local GGUF file of the configured generator (the trainer's default base): `tiny` → the
+ * generated Q8_0 tiny Llama, `hf:` → the cached download (never fetched when offline), else a path.
+ */
+export async function generatorModelPath(loaded: LoadedConfig, dataDir: string): Promise<string> {
+  const { generator: g, models } = loaded.config
+  if (g.model === TINY_MODEL_ID) return (await ensureTinyLlama(path.join(dataDir, 'models'))).q8_0
+  if (g.model.startsWith('hf:')) {
     if (models.offline) {
       throw new RagtuneError('MODEL_NOT_FOUND', `generator model ${g.model} would need a download, and models.offline is set`, {
         hint: 'download the GGUF where a network exists and set generator.model to its path, or turn offline off once',
       })
     }
-    modelPath = await resolveModelFile(g.model, { directory: cacheDir(loaded, dataDir), cli: false })
-  } else modelPath = path.resolve(loaded.baseDir, g.model)
-  return LlamaCppGenerator.load({
-    modelPath,
-    adapter: adapterPath ? { path: adapterPath } : null,
-    ...(g.threads ? { threads: g.threads } : {}),
-    // The tiny model's small vocabulary spends more tokens on the same sources than a real one.
-    ...(g.contextSize ? { contextSize: g.contextSize } : g.model === TINY_MODEL_ID ? { contextSize: 8192 } : {}),
-  })
+    return resolveModelFile(g.model, { directory: cacheDir(loaded, dataDir), cli: false })
+  }
+  return path.resolve(loaded.baseDir, g.model)
 }
 
 function cacheDir(loaded: LoadedConfig, dataDir: string): string {

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { answer, type AnswerResult } from '../answer/answer.js'
 import { retrievalModes, type RetrievalMode } from '../config/schema.js'
 import { RagtuneError } from '../errors.js'
+import { activeChoice } from '../registry/serving.js'
 import { loadGenerator, openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, printJson } from './common.js'
 
@@ -21,7 +22,7 @@ export function registerAsk(program: Command): void {
     .description('answer a question from the indexed documents, with numbered sources; every question is logged')
     .argument('<question...>', 'the question')
     .option('--stream', 'print the answer as it is generated')
-    .option('--adapter <path>', 'LoRA adapter (GGUF) to answer with, or "none" for the base model (default: generator.adapter)')
+    .option('--adapter <path>', 'LoRA adapter (GGUF) to answer with, or "none" for the base model (default: the registry\'s active adapter, else generator.adapter)')
     .option('--schema <file>', 'JSON Schema file: the answer must be JSON matching it')
     .option('--mode <mode>', `retrieval mode: ${retrievalModes.join(' | ')}`)
     .option('--no-rerank', 'skip the cross-encoder')
@@ -35,7 +36,8 @@ export function registerAsk(program: Command): void {
       const adapterOverride = flags.adapter === undefined ? undefined : flags.adapter === 'none' ? null : flags.adapter
       let generator
       try {
-        generator = await loadGenerator(loaded, ws.dataDir, adapterOverride === undefined ? {} : { adapterOverride })
+        // Without --adapter, answer as production does: the registry's active adapter (else generator.adapter).
+        generator = adapterOverride === undefined ? await (await activeChoice(loaded, ws.dataDir, ws.store)).load() : await loadGenerator(loaded, ws.dataDir, { adapterOverride })
         const streaming = !!flags.stream && !flags.json
         const result = await answer({ store: ws.store, embedder: ws.embedder, reranker: ws.reranker, generator }, words.join(' '), {
           retrieval: config.retrieval,

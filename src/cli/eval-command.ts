@@ -6,6 +6,7 @@ import type { DatasetFormat } from '../eval/datasets/retrieval-dataset.js'
 import { runRetrievalEval, type RetrievalEvalReport } from '../eval/retrieval-eval.js'
 import { openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, intOption, printJson, table } from './common.js'
+import { registerAdapterEval } from './eval-run-command.js'
 import { ProgressBar } from './progress-bar.js'
 
 interface EvalFlags {
@@ -19,7 +20,8 @@ interface EvalFlags {
 }
 
 export function registerEval(program: Command): void {
-  const evalCmd = program.command('eval').description('evaluate ragtune on public benchmarks')
+  const evalCmd = program.command('eval').description('evaluate retrieval on public benchmarks, and adapters on held-out sets (paired A/B comparison)')
+  registerAdapterEval(evalCmd)
   evalCmd
     .command('retrieval')
     .description('index a public dataset into a scratch store and report recall@1/5/10/20, MRR@10 and nDCG@10')

@@ -1,16 +1,21 @@
 import { Command, CommanderError } from 'commander'
 import { RagtuneError } from '../errors.js'
+import { registerAdapter } from './adapter-command.js'
+import { registerAnalyze } from './analyze-command.js'
 import { registerAsk } from './ask-command.js'
+import { registerDataset } from './dataset-command.js'
 import { registerDemo } from './demo-command.js'
 import { registerEval } from './eval-command.js'
 import { registerFeedback } from './feedback-command.js'
 import { registerIndex } from './index-command.js'
 import { registerInit } from './init.js'
 import { registerKeys } from './keys-command.js'
+import { registerLabels } from './labels-command.js'
 import { registerLogs } from './logs-command.js'
 import { registerSearch } from './search-command.js'
 import { registerServe } from './serve-command.js'
 import { registerStatus } from './status-command.js'
+import { registerTrain } from './train-command.js'
 
 /** Builds the command tree; exported so tests can inspect --help without spawning a process. */
 export function buildProgram(): Command {
@@ -31,8 +36,13 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerLogs(program)
   registerFeedback(program)
+  registerAnalyze(program)
+  registerLabels(program)
+  registerDataset(program)
   registerServe(program)
   registerKeys(program)
+  registerAdapter(program)
+  registerTrain(program)
   return program
 }
 

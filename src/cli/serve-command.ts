@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { RagtuneError } from '../errors.js'
 import { isLoopbackHost, startServer } from '../server/serve.js'
-import { loadGenerator, openWorkspace } from '../workspace.js'
+import { openServingGenerator } from '../registry/serving.js'
+import { openWorkspace } from '../workspace.js'
 import { configFromCli } from './common.js'
 
 interface ServeFlags {
@@ -35,7 +36,8 @@ export function registerServe(program: Command): void {
       const ws = await openWorkspace(loaded, { embedder: config.retrieval.mode !== 'lexical', reranker: config.retrieval.rerank, requireIndex: true })
       let generator
       try {
-        generator = await loadGenerator(loaded, ws.dataDir)
+        // The registry's active adapter (else generator.adapter), swapped in place on promotion.
+        generator = await openServingGenerator(loaded, ws.dataDir, ws.store)
         const keys = flags.auth ? (await ws.store.listApiKeys()).filter((k) => k.revokedAt === null).length : 0
         const server = await startServer({ config, store: ws.store, embedder: ws.embedder, reranker: ws.reranker, generator }, { host, port, auth: flags.auth })
         const lines = [

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { analyzeRulesSchema } from '../analyze/rules.js'
+import { evalConfigSchema } from '../eval/eval-config.js'
 
 /** Real hub models are the defaults for users; tests and the offline demo point these at tiny local models. */
 export const DEFAULT_EMBEDDER = 'Xenova/bge-small-en-v1.5'
@@ -122,6 +124,10 @@ export const configSchema = z.strictObject({
   observe: observe.prefault({}),
   generator: generator.prefault({}),
   server: server.prefault({}),
+  /** Failure detectors' rules: what a good answer looks like (src/analyze/rules.ts). */
+  analyze: analyzeRulesSchema.prefault({}),
+  /** Eval set and promotion gate (src/eval/eval-config.ts). */
+  eval: evalConfigSchema.prefault({}),
 })
 
 export type RagtuneConfig = z.output<typeof configSchema>

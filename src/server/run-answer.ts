@@ -3,6 +3,7 @@ import { answer, type AnswerResult, type AnswerSource } from '../answer/answer.j
 import { checkStructured } from '../answer/structured.js'
 import type { RetrievalMode } from '../config/schema.js'
 import { newQueryId } from '../observe/query-log.js'
+import { leaseGenerator, type GeneratorLease } from '../registry/live-generator.js'
 import type { ServerContext } from './context.js'
 import { HttpError } from './http-error.js'
 
@@ -48,13 +49,16 @@ export async function runAnswer(ctx: ServerContext, req: FastifyRequest, reply: 
   const timer = setTimeout(() => ctrl.abort(new HttpError(504, 'timeout', `no answer within server.requestTimeoutMs (${timeoutMs} ms)`)), timeoutMs)
   ctx.jobs.add(ctrl)
   let release: (() => void) | undefined
+  let lease: GeneratorLease | undefined
   try {
     release = await ctx.limiter.acquire(ctrl.signal)
+    // One generator for the whole answer: a hot swap (adapter promotion) never splits a request.
+    lease = leaseGenerator(ctx.generator)
     const queryId = newQueryId()
     req.queryId = queryId
     reply.header('x-ragtune-query-id', queryId)
     const { config } = ctx
-    const result = await answer({ store: ctx.store, embedder: ctx.embedder, reranker: ctx.reranker, generator: ctx.generator }, job.question, {
+    const result = await answer({ store: ctx.store, embedder: ctx.embedder, reranker: ctx.reranker, generator: lease.generator }, job.question, {
       retrieval: {
         ...config.retrieval,
         ...(job.mode ? { mode: job.mode } : {}),
@@ -80,6 +84,7 @@ export async function runAnswer(ctx: ServerContext, req: FastifyRequest, reply: 
     // answer() reports an abort as ABORTED (or a partial answer); the signal knows why it fired.
     throw ctrl.signal.aborted ? ctrl.signal.reason : err
   } finally {
+    lease?.release()
     release?.()
     clearTimeout(timer)
     ctx.jobs.delete(ctrl)

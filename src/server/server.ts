@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { registerAdapterRoutes } from './adapter-routes.js'
 import { registerAnswerRoute } from './answer-route.js'
 import { authenticate, requireScope } from './auth.js'
 import { registerChatRoute } from './chat-route.js'
@@ -114,6 +115,7 @@ export function createServer(deps: ServerDeps, opts: CreateServerOptions): { app
   registerChatRoute(app, ctx)
   registerFeedbackRoute(app, ctx)
   registerInfoRoutes(app, ctx)
+  registerAdapterRoutes(app, ctx)
   return { app, ctx }
 }
 

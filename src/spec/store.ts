@@ -1,4 +1,7 @@
+import type { AdapterRegistryStore } from './adapter-registry.js'
 import type { ApiKeyRecord } from './api-key.js'
+import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from './dataset.js'
+import type { EvalRunStore } from './eval-run.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from './query-log.js'
 
 /** One row of the manifest: what was indexed for a file, so the next run can tell what changed. */
@@ -50,7 +53,8 @@ export interface StoreInitOptions {
   embeddingModel: string
 }
 
-export interface Store {
+/** Adapter registry and eval runs live in the same schema (spec/adapter-registry.ts, spec/eval-run.ts). */
+export interface Store extends AdapterRegistryStore, EvalRunStore {
   /** Creates or migrates the schema; checks dimensions and embedding model against what is stored. */
   init(opts: StoreInitOptions): Promise<void>
   /** The manifest. */
@@ -97,6 +101,26 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>
   /** Revokes the active key of that name and returns it; no active key of that name is API_KEY_NOT_FOUND. */
   revokeApiKey(name: string, at?: string): Promise<ApiKeyRecord>
+  /**
+   * Stores imported labels in ONE transaction (a bad batch lands nothing); ids already present are
+   * skipped, so importing a file twice adds nothing.
+   */
+  addLabeledExamples(examples: LabeledExample[]): Promise<AddLabeledResult>
+  /** Imported labels, oldest import first. */
+  listLabeledExamples(filter?: LabeledExampleFilter): Promise<LabeledExample[]>
+  /** Stores a dataset version with its records in one transaction; a version with the same hash is DATASET_EXISTS. */
+  saveDataset(version: DatasetVersion, records: Array<{ split: DatasetSplit; record: unknown }>): Promise<void>
+  /** One dataset version (by id, or by content hash), or null. */
+  getDataset(ref: { id: string } | { hash: string }): Promise<DatasetVersion | null>
+  /** Every stored version, newest first. */
+  listDatasets(): Promise<DatasetVersion[]>
+  /** The records of one split in build order; an unknown id is DATASET_NOT_FOUND. */
+  listDatasetRecords(id: string, split: DatasetSplit): Promise<unknown[]>
+  /**
+   * Indexed chunks by id (in the order asked; ids no longer indexed are left out) or every chunk of
+   * the given documents (by path, then ordinal): how a gold chunk retrieval missed is found again.
+   */
+  getChunks(query: { ids: string[] } | { documentPaths: string[] }): Promise<StoredChunk[]>
   getMeta(key: string): Promise<string | null>
   setMeta(key: string, value: string): Promise<void>
   close(): Promise<void>

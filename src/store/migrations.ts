@@ -1,4 +1,6 @@
 import { RagtuneError } from '../errors.js'
+import { DATASETS_SQL } from './dataset-sql.js'
+import { REGISTRY_SQL } from './registry-schema-sql.js'
 
 /**
  * The two calls the schema code needs. PGlite, a PGlite transaction and a thin `pg` adapter all fit,
@@ -147,6 +149,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'lexical index', sql: (p) => LEXICAL_SQL[p.lexicalBackend] },
   { version: 4, name: 'query log and labels', sql: () => QUERY_LOG_SQL },
   { version: 5, name: 'api keys', sql: () => API_KEYS_SQL },
+  { version: 6, name: 'labeled examples and datasets', sql: () => DATASETS_SQL },
+  { version: 7, name: 'adapter registry and eval runs', sql: () => REGISTRY_SQL },
 ]
 
 /** Reads what an existing store was built for; null when it was never initialised. */

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { RagtuneError } from '../errors.js'
 import type { ChunkRecord } from '../spec/store.js'
 import { LOCK_FILE } from './dir-lock.js'
+import { MIGRATIONS } from './migrations.js'
 import { PGliteStore } from './pglite-store.js'
 import { describeStoreContract } from './store.contract.js'
 
@@ -84,7 +85,7 @@ describe('PGliteStore on disk', () => {
 
     // The migration history is in the database itself.
     const res = await withRaw(dataDir, (raw) => raw.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'))
-    expect(res.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5])
+    expect(res.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
   it('bulkLoad defers the HNSW index, and an open rebuilds one a crashed bulk load left missing', async () => {

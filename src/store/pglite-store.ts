@@ -2,11 +2,17 @@ import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { RagtuneError } from '../errors.js'
+import type { ActivateAdapterInput, AdapterEvent, AdapterRecord } from '../spec/adapter-registry.js'
 import type { ApiKeyRecord } from '../spec/api-key.js'
+import type { EvalExampleResult, EvalRunFilter, EvalRunRecord } from '../spec/eval-run.js'
+import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from '../spec/dataset.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from '../spec/query-log.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
+import { AdapterTables } from './adapter-registry-sql.js'
 import { ApiKeyTables } from './api-key-sql.js'
+import { DatasetTables } from './dataset-sql.js'
 import { acquireDirLock, type DirLock } from './dir-lock.js'
+import { EvalRunTables } from './eval-run-sql.js'
 import {
   checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, RESERVED_META_PREFIX, type LexicalBackend, type SchemaParams,
 } from './migrations.js'
@@ -174,6 +180,26 @@ export class PGliteStore implements Store {
   async addApiKey(key: ApiKeyRecord): Promise<void> { return this.keys().add(key) }
   async listApiKeys(): Promise<ApiKeyRecord[]> { return this.keys().list() }
   async revokeApiKey(name: string, at = new Date().toISOString()): Promise<ApiKeyRecord> { return this.keys().revoke(name, at) }
+  // Imported labels and dataset versions: shared SQL (dataset-sql.ts).
+  async addLabeledExamples(examples: LabeledExample[]): Promise<AddLabeledResult> { return this.datasets().addLabeled(examples) }
+  async listLabeledExamples(filter?: LabeledExampleFilter): Promise<LabeledExample[]> { return this.datasets().listLabeled(filter) }
+  async saveDataset(version: DatasetVersion, records: Array<{ split: DatasetSplit; record: unknown }>): Promise<void> { return this.datasets().save(version, records) }
+  async getDataset(ref: { id: string } | { hash: string }): Promise<DatasetVersion | null> { return 'id' in ref ? this.datasets().get(ref.id) : this.datasets().findByHash(ref.hash) }
+  async listDatasets(): Promise<DatasetVersion[]> { return this.datasets().list() }
+  async listDatasetRecords(id: string, split: DatasetSplit): Promise<unknown[]> { return this.datasets().records(id, split) }
+  async getChunks(query: { ids: string[] } | { documentPaths: string[] }): Promise<StoredChunk[]> { return this.datasets().chunks(query) }
+  // Adapter registry and eval runs: shared SQL (adapter-registry-sql.ts, eval-run-sql.ts); every multi-row write is one transaction.
+  async addAdapter(record: AdapterRecord, event: AdapterEvent): Promise<void> { return this.inTx((tx) => new AdapterTables(tx).add(record, event)) }
+  async getAdapter(name: string): Promise<AdapterRecord | null> { return this.adapters().get(name) }
+  async listAdapters(): Promise<AdapterRecord[]> { return this.adapters().list() }
+  async getActiveAdapter(): Promise<AdapterRecord | null> { return this.adapters().active() }
+  async activateAdapter(input: ActivateAdapterInput): Promise<AdapterRecord> { return this.inTx((tx) => new AdapterTables(tx).activate(input)) }
+  async removeAdapter(name: string, event: AdapterEvent): Promise<void> { return this.inTx((tx) => new AdapterTables(tx).remove(name, event)) }
+  async listAdapterEvents(filter?: { adapter?: string }): Promise<AdapterEvent[]> { return this.adapters().events(filter) }
+  async addEvalRun(run: EvalRunRecord, results: EvalExampleResult[]): Promise<void> { return this.inTx((tx) => new EvalRunTables(tx).add(run, results)) }
+  async getEvalRun(id: string): Promise<EvalRunRecord | null> { return this.evalRuns().get(id) }
+  async listEvalRuns(filter?: EvalRunFilter): Promise<EvalRunRecord[]> { return this.evalRuns().list(filter) }
+  async listEvalResults(runId: string): Promise<EvalExampleResult[]> { return this.evalRuns().results(runId) }
 
   /** Vacuums after deleting, as PGlite runs no autovacuum. */
   async pruneQueryLogs(olderThan: Date): Promise<number> {
@@ -240,6 +266,10 @@ export class PGliteStore implements Store {
 
   private logs(): QueryLogTables { this.ready(); return new QueryLogTables(this.db) }
   private keys(): ApiKeyTables { this.ready(); return new ApiKeyTables(this.db) }
+  private datasets(): DatasetTables { this.ready(); return new DatasetTables(this.db, (fn) => this.db.transaction(fn)) }
+  private adapters(): AdapterTables { this.ready(); return new AdapterTables(this.db) }
+  private evalRuns(): EvalRunTables { this.ready(); return new EvalRunTables(this.db) }
+  private async inTx<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> { this.ready(); return this.db.transaction(fn) }
 
   private ready(): SchemaParams {
     this.checkOpen()

@@ -3,10 +3,12 @@ import { fmt, note, printTable } from './lib/format.js'
 import { watchForeignLoad } from './lib/load.js'
 import { machineInfo, writeResult, type BenchResult } from './lib/results.js'
 import { runIndexing, type FullIndex } from './indexing.js'
+import { runKernels } from './kernels.js'
 import { runQuality } from './quality.js'
 import { runReindex } from './reindex.js'
 import { runSearch } from './search.js'
 import { runServe } from './serve.js'
+import { runTrain } from './train.js'
 
 /**
  * `npm run bench [-- name...]`: runs the named benchmarks (all by default) in a fixed order, prints
@@ -20,6 +22,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   search: runSearch,
   quality: runQuality,
   serve: runServe,
+  kernels: runKernels,
+  train: runTrain,
 }
 
 async function main(): Promise<number> {

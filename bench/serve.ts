@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { newQueryId } from '../src/observe/query-log.js'
-import { SMOLLM2_135M_SHAPE, writeTinyLlama, type TinyLlamaOptions } from '../src/models/tiny-llama/tiny-llama.js'
 import type { QueryLogEntry } from '../src/spec/query-log.js'
 import type { ChunkRecord } from '../src/spec/store.js'
 import { PGliteStore } from '../src/store/pglite-store.js'
@@ -13,6 +11,7 @@ import { envInt } from './lib/env.js'
 import { fmt, note, pct, printTable } from './lib/format.js'
 import { watchForeignLoad } from './lib/load.js'
 import { ensureBenchModel, MINILM_L6_CROSS_ENCODER } from './lib/models.js'
+import { ensureSmolLm2, markerKey, smolLm2Options, sourceKey } from './lib/smollm2.js'
 import { DEFAULTS } from './lib/ragtune-index.js'
 import { BENCH_DIR, CACHE_DIR, type BenchResult } from './lib/results.js'
 import { randomUnitVector, seededRandom, sentence, wordSampler } from './lib/rng.js'
@@ -22,43 +21,8 @@ import { loadBenchEncoder } from './indexing.js'
 const REPO = join(BENCH_DIR, '..')
 const BIN = join(REPO, 'bin', 'ragtune.js')
 
-/** SmolLM2-135M's exact shapes, Q8_0, random weights (seed 42): speed only. */
-const SMOLLM2_Q8: Partial<TinyLlamaOptions> = { ...SMOLLM2_135M_SHAPE, type: 'q8_0', seed: 42 }
+const SMOLLM2_Q8 = smolLm2Options('q8_0')
 
-/** sha256 over a JSON value and the (non-test) TypeScript sources of `dirs`: a cache key that changes with the generator code. */
-async function sourceKey(value: unknown, dirs: string[], extraFiles: string[] = []): Promise<string> {
-  const hash = createHash('sha256').update(JSON.stringify(value))
-  for (const dir of dirs) {
-    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).sort()) {
-      hash.update(`\0${name}\0`).update(await readFile(join(dir, name)))
-    }
-  }
-  for (const file of extraFiles) hash.update(`\0${file}\0`).update(await readFile(file))
-  return hash.digest('hex')
-}
-
-async function markerKey(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').then((t) => (JSON.parse(t) as { key?: string }).key, () => undefined)
-}
-
-/**
- * The SmolLM2-135M-shaped GGUF under bench/.cache/models. Generating ~135M weights takes a while, so
- * the file is kept and rewritten only when the options or the generator's sources change.
- */
-async function ensureSmolLm2(): Promise<{ path: string; bytes: number }> {
-  const dir = join(CACHE_DIR, 'models', 'smollm2-135m-random-q8_0')
-  const path = join(dir, 'model.gguf')
-  const marker = join(dir, '.bench-model.json')
-  const key = await sourceKey(SMOLLM2_Q8, [join(REPO, 'src', 'models', 'tiny-llama')])
-  if ((await markerKey(marker)) === key) return { path, bytes: (await stat(path)).size }
-  note('serve: generating the SmolLM2-135M-shaped Q8_0 GGUF (random weights; cached afterwards)')
-  await rm(dir, { recursive: true, force: true })
-  await mkdir(dir, { recursive: true })
-  const written = await writeTinyLlama(`${path}.tmp`, SMOLLM2_Q8)
-  await rename(`${path}.tmp`, path)
-  await writeFile(marker, `${JSON.stringify({ key, options: SMOLLM2_Q8, sha256: written.sha256, bytes: written.bytes })}\n`)
-  return { path, bytes: written.bytes }
-}
 
 /** Synthetic chunk text of about `words` words (Zipf-distributed common English words). */
 function chunkText(random: () => number, word: () => string, words: number): string {
@@ -285,7 +249,7 @@ export async function runServe(): Promise<BenchResult> {
   const encoder = { id: probe.id, dimensions: probe.dimensions }
   await probe.dispose()
   const rerankerDir = await ensureBenchModel('minilm-l6-cross-encoder-random', MINILM_L6_CROSS_ENCODER)
-  const gguf = await ensureSmolLm2()
+  const gguf = await ensureSmolLm2('q8_0')
   const index = await ensureServeIndex({ chunks, words, perDoc: 50, embeddingModel: encoder.id, dimensions: encoder.dimensions })
   if (index.built) note(`serve: index built in ${fmt(index.buildMs / 1000)} s`)
 

@@ -1,0 +1,90 @@
+import { buildMessages } from '../../../answer/prompt.js'
+import type { ChatMessage } from '../../../spec/generator.js'
+
+/**
+ * A synthetic retrieval-augmented QA task in the exact prompt layout of `ragtune ask`: four numbered
+ * sources (one holds the fact asked about, three are distractors) and a question. Words come from
+ * the tiny vocabulary's common words, so each value is a token or two and a tiny model can learn to
+ * copy it. Two answer styles: plain text with a citation (what the pre-trained fixture learns) and
+ * JSON `{"answer", "source"}` (what a LoRA adapter must teach it).
+ */
+
+const ADJECTIVES = ['red', 'green', 'black', 'white', 'old', 'new', 'small', 'large', 'cold', 'warm', 'dark', 'quick', 'slow', 'strong', 'real', 'main']
+const NOUNS = ['house', 'river', 'school', 'farm', 'ship', 'road', 'tree', 'city', 'machine', 'garden', 'mountain', 'office', 'station', 'market', 'bridge', 'island']
+const ATTRIBUTES = ['owner', 'color', 'animal', 'food', 'music', 'sport', 'tool', 'plant']
+/**
+ * Values are the words the tiny vocabulary holds as ONE token without a leading space, so a value
+ * is one token in the plain answer ("water [2]") and inside a JSON string alike.
+ */
+const VALUES = ['time', 'way', 'water', 'sound', 'people', 'day']
+
+export interface RagTaskExample {
+  messages: ChatMessage[]
+  /** The value asked for and the number of the source that holds it. */
+  answer: string
+  source: number
+}
+
+/** The JSON Schema the adapter's answers must satisfy. */
+export const ANSWER_SCHEMA = {
+  type: 'object',
+  properties: { answer: { type: 'string' }, source: { type: 'integer', minimum: 1 } },
+  required: ['answer', 'source'],
+  additionalProperties: false,
+} as const
+
+/** mulberry32, seeded per example, so example i is the same in every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)] as T
+
+/** Example `index` of the task family `seed`; held-out sets use another seed. */
+export function ragTaskExample(seed: number, index: number): RagTaskExample {
+  const r = rng(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
+  const facts: Array<{ entity: string; attribute: string; value: string }> = []
+  while (facts.length < 4) {
+    const entity = `${pick(r, ADJECTIVES)} ${pick(r, NOUNS)}`
+    if (facts.some((f) => f.entity === entity)) continue
+    facts.push({ entity, attribute: pick(r, ATTRIBUTES), value: pick(r, VALUES) })
+  }
+  const gold = Math.floor(r() * 4)
+  const asked = facts[gold]!
+  const sources = facts.map((f, i) => ({ n: i + 1, path: `facts/${f.entity.replace(' ', '-')}.md`, heading: [], text: `The ${f.attribute} of the ${f.entity} is ${f.value}.` }))
+  return {
+    messages: buildMessages({ question: `What is the ${asked.attribute} of the ${asked.entity}?`, sources }),
+    answer: asked.value,
+    source: gold + 1,
+  }
+}
+
+/** The plain style the pre-trained fixture answers in: "water [2]" (value first, then the citation). */
+export function plainAnswer(e: RagTaskExample): string {
+  return `${e.answer} [${e.source}]`
+}
+
+/** The JSON style a LoRA adapter teaches. */
+export function jsonAnswer(e: RagTaskExample): string {
+  return JSON.stringify({ answer: e.answer, source: e.source })
+}
+
+/** True when `text` is one JSON object that satisfies ANSWER_SCHEMA. */
+export function isSchemaCompliant(text: string): boolean {
+  let value: unknown
+  try {
+    value = JSON.parse(text.trim())
+  } catch {
+    return false
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const o = value as Record<string, unknown>
+  const keys = Object.keys(o)
+  return keys.length === 2 && typeof o.answer === 'string' && Number.isInteger(o.source) && (o.source as number) >= 1
+}

@@ -3,7 +3,7 @@
 Same work as ragtune's trainer: a frozen float32 base (random weights), LoRA (rank r, alpha 2r)
 on q, k, v, o, one sequence of `seq` tokens, loss on every token, AdamW on the LoRA params only.
 A plain torch module (no transformers needed): embedding, RMSNorm, rotary, grouped-query causal
-attention (scaled_dot_product_attention), SwiGLU, tied output. Prints one JSON line.
+attention (eager softmax), SwiGLU, tied output. Prints one JSON line.
 """
 import json
 import resource
@@ -45,6 +45,7 @@ pos = torch.arange(seq, dtype=torch.float32)
 inv = 100000.0 ** (-torch.arange(0, hd, 2, dtype=torch.float32) / hd)
 ang = pos[:, None] * inv[None, :]
 cos, sin = torch.cos(ang), torch.sin(ang)
+causal = torch.full((seq, seq), float("-inf")).triu(1)
 
 
 def rope(x):  # x [T, n, hd], interleaved pairs as llama.cpp
@@ -67,7 +68,9 @@ class Block(torch.nn.Module):
         q = rope(self.q(n).view(T, heads, hd)).transpose(0, 1)
         k = rope(self.k(n).view(T, kv, hd)).transpose(0, 1).repeat_interleave(heads // kv, 0)
         v = self.v(n).view(T, kv, hd).transpose(0, 1).repeat_interleave(heads // kv, 0)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(0, 1).reshape(T, h)
+        # torch 1.13 (Debian) has no scaled_dot_product_attention: the eager form HF uses there.
+        scores = (q @ k.transpose(1, 2)) / hd ** 0.5 + causal[:T, :T]
+        a = (torch.softmax(scores, -1) @ v).transpose(0, 1).reshape(T, h)
         x = x + self.o(a)
         n = rms(x, self.n2)
         return x + self.d(F.silu(self.g(n)) * self.u(n))

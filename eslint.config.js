@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.ragtune/**', 'coverage/**', 'bench/results/**', 'build/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.ragtune/**', 'coverage/**', 'bench/results/**', 'build/**', 'test/.cache/**', 'bench/.cache/**', 'test/artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

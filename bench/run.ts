@@ -6,6 +6,7 @@ import { runIndexing, type FullIndex } from './indexing.js'
 import { runKernels } from './kernels.js'
 import { runQuality } from './quality.js'
 import { runReindex } from './reindex.js'
+import { runScale } from './scale.js'
 import { runSearch } from './search.js'
 import { runServe } from './serve.js'
 import { runTrain } from './train.js'
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   search: runSearch,
   quality: runQuality,
   serve: runServe,
+  scale: runScale,
   kernels: runKernels,
   train: runTrain,
 }

@@ -59,3 +59,12 @@ export { runPythonJob, type PythonJobConfig } from './train/python/python-job.js
 export { convertPeftToGguf, exportPeft } from './train/adapter-io/convert.js'
 export { writeGgufLora } from './train/adapter-io/gguf-lora.js'
 export { loadKernels } from './train/kernels/load-kernels.js'
+// Hosted services the guide names: Pinecone vectors, Cohere rerank, OpenAI fine-tuning (one retry policy).
+export { callHosted, DEFAULT_RETRY_POLICY, type HostedCallOptions, type RetryPolicy } from './hosted/hosted-call.js'
+export { PineconeVectors, type PineconeVectorsOptions } from './store/pinecone/pinecone-vectors.js'
+export { openPineconeStore, withPineconeVectors, type PineconeStoreOptions } from './store/pinecone/pinecone-store.js'
+export { CohereReranker, type CohereRerankerOptions } from './models/cohere/cohere-reranker.js'
+export { runOpenAIFineTune, DEFAULT_OPENAI_BASE_MODEL, type OpenAIFineTuneOptions, type OpenAIFineTuneResult } from './train/openai/openai-finetune.js'
+export { writeOpenAITrainingFile } from './train/openai/openai-training-file.js'
+export { addRemoteAdapter, type AddRemoteAdapterInput } from './registry/remote-adapter.js'
+export { PROFILES, profileConfig, type ProfileName } from './config/profiles.js'

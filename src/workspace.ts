@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import type { LoadedConfig } from './config/load-config.js'
-import type { RagtuneConfig } from './config/schema.js'
+import { DEFAULT_RERANKER, type RagtuneConfig } from './config/schema.js'
 import type { EmbeddingModel } from './spec/embedding-model.js'
 import type { Generator } from './spec/generator.js'
 import type { Reranker } from './spec/reranker.js'
@@ -14,7 +14,7 @@ import { ensureTinyLlama } from './models/tiny-llama/ensure-tiny-llama.js'
 import { ensureTinyModels } from './models/tiny/ensure-tiny-models.js'
 import { TransformersEmbeddingModel } from './models/transformers/transformers-embedding-model.js'
 import { TransformersReranker } from './models/transformers/transformers-reranker.js'
-import { PGliteStore } from './store/pglite-store.js'
+import { openStore } from './store/open-store.js'
 
 /** Model id that names the tiny models ragtune generates itself (offline tests and demo). */
 export const TINY_MODEL_ID = 'tiny'
@@ -63,7 +63,12 @@ export async function openWorkspace(loaded: LoadedConfig, opts: OpenWorkspaceOpt
   try {
     reranker = opts.reranker && config.retrieval.rerank ? await loadReranker(loaded, dataDir) : undefined
     if (!opts.inMemory) await mkdir(dataDir, { recursive: true })
-    store = await PGliteStore.open({ dataDir: opts.inMemory ? undefined : path.join(dataDir, 'db'), lexical: config.store.lexical })
+    store = await openStore(config, dataDir, opts.inMemory ? { inMemory: true } : {})
+    // Dense vectors in Pinecone: never for in-memory scratch stores, which must not write to a shared index.
+    if (!opts.inMemory && config.store.vectors.provider === 'pinecone') {
+      const { openPineconeStore } = await import('./store/pinecone/pinecone-store.js')
+      store = await openPineconeStore(store, config.store.vectors, { onWarning: (m) => process.emitWarning(m, { code: 'RAGTUNE_PINECONE' }) })
+    }
     if (embedder) await store.init({ dimensions: embedder.dimensions, embeddingModel: embedder.id })
     else if (opts.requireIndex && !(await isInitialised(store))) {
       throw new RagtuneError('NOT_INDEXED', `nothing is indexed in ${dataDir} yet`, { hint: 'run `ragtune index <folder>` first (or pass --data-dir / --config for another index)' })
@@ -107,12 +112,52 @@ async function transformersOptions(loaded: LoadedConfig, dataDir: string, role: 
 
 /** The configured embedding model; `tiny` is generated on first use. */
 export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
-  const { queryInstruction } = loaded.config.models.embedder
+  const { queryInstruction, provider } = loaded.config.models.embedder
+  if (provider === 'openai') return loadRemoteEmbedder(loaded, dataDir)
   return TransformersEmbeddingModel.load({ ...(await transformersOptions(loaded, dataDir, 'embedder')), ...(queryInstruction !== undefined ? { queryInstruction } : {}) })
 }
 
+/** An OpenAI-compatible /v1/embeddings server (TEI, vLLM, Ollama, OpenAI). */
+async function loadRemoteEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
+  const { models } = loaded.config
+  const e = models.embedder
+  const { loadOpenAIEmbedder } = await import('./models/openai/load-openai-embedder.js')
+  const tokenizer = e.openai.tokenizer && (e.openai.tokenizer.startsWith('.') || path.isAbsolute(e.openai.tokenizer)) ? path.resolve(loaded.baseDir, e.openai.tokenizer) : e.openai.tokenizer
+  return loadOpenAIEmbedder({
+    model: e.model,
+    batchSize: e.batchSize,
+    config: { ...e.openai, ...(tokenizer ? { tokenizer } : {}) },
+    offline: models.offline,
+    cacheDir: cacheDir(loaded, dataDir),
+    ...(e.queryInstruction !== undefined ? { queryInstruction: e.queryInstruction } : {}),
+  })
+}
+
 export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promise<Reranker> {
+  const r = loaded.config.models.reranker
+  if (r.provider === 'cohere') return loadCohereReranker(loaded)
   return TransformersReranker.load(await transformersOptions(loaded, dataDir, 'reranker'))
+}
+
+/** Cohere Rerank: a hosted API, so `models.offline` (never touch the network) rules it out. */
+async function loadCohereReranker(loaded: LoadedConfig): Promise<Reranker> {
+  const { models } = loaded.config
+  const r = models.reranker
+  if (models.offline) {
+    throw new RagtuneError('CONFIG_INVALID', 'models.reranker.provider is "cohere" (a hosted API), but models.offline says never to touch the network', {
+      hint: 'set models.offline to false, or use models.reranker.provider "transformers" with a local cross-encoder',
+    })
+  }
+  const [{ CohereReranker }, { DEFAULT_COHERE_RERANKER }, { requireApiKey }] = await Promise.all([
+    import('./models/cohere/cohere-reranker.js'), import('./models/cohere/cohere-config.js'), import('./hosted/hosted-errors.js'),
+  ])
+  return new CohereReranker({
+    apiKey: requireApiKey({ service: 'Cohere', keyEnv: r.cohere.apiKeyEnv }),
+    apiKeyEnv: r.cohere.apiKeyEnv,
+    model: r.model === DEFAULT_RERANKER ? DEFAULT_COHERE_RERANKER : r.model,
+    topN: r.cohere.topN,
+    ...(r.cohere.baseURL ? { baseURL: r.cohere.baseURL } : {}),
+  })
 }
 
 /**
@@ -136,6 +181,7 @@ export async function loadGenerator(loaded: LoadedConfig, dataDir: string, opts:
     // The registry names its adapters `<name>@<sha>` (adapterId); a bare path gets `<file>@<sha>`.
     adapter: adapterPath ? { path: adapterPath, ...(opts.adapterId ? { id: opts.adapterId } : {}) } : null,
     ...(g.threads ? { threads: g.threads } : {}),
+    ...(g.gpu !== false ? { gpu: g.gpu } : {}),
     // The tiny model's small vocabulary spends more tokens on the same sources than a real one.
     ...(g.contextSize ? { contextSize: g.contextSize } : g.model === TINY_MODEL_ID ? { contextSize: 8192 } : {}),
   })

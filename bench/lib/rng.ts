@@ -1,16 +1,7 @@
 import { COMMON_WORDS } from '../../src/models/tiny/common-words.js'
 
-/** mulberry32: a tiny seeded PRNG, so every corpus and vector set is identical across runs. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32, so every corpus and vector set is identical across runs. */
+export { seededRandom } from '../../src/models/seeded-random.js'
 
 /** The vocabulary: common English words (about one WordPiece token each in the generated vocab). */
 const WORDS = [...new Set(COMMON_WORDS)]

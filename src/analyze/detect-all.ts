@@ -1,3 +1,4 @@
+import { jsonCitationFields } from '../answer/prompt.js'
 import { detectCitations } from './detectors/citations.js'
 import { detectFormat } from './detectors/format.js'
 import { detectUngrounded } from './detectors/grounding.js'
@@ -43,7 +44,11 @@ export function categoriesOf(findings: Finding[]): string[] {
   return [...new Set(findings.map((f) => f.category))]
 }
 
-/** The string and number values of a JSON answer, one per line; the text itself when it is not JSON. */
+/**
+ * The string and number values of a JSON answer, one per line; the text itself when it is not JSON.
+ * Citation fields (`"source": 2`, see jsonCitationFields) are left out, as [n] markers are in prose:
+ * a source number is not a claim the sources must support.
+ */
 export function jsonValuesText(answer: string): string {
   const body = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/i.exec(answer)?.[1] ?? answer
   let value: unknown
@@ -58,6 +63,9 @@ export function jsonValuesText(answer: string): string {
     else if (Array.isArray(v)) v.forEach(walk)
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk)
   }
-  walk(value)
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const citations = new Set(jsonCitationFields(value as Record<string, unknown>))
+    for (const [k, v] of Object.entries(value)) if (!citations.has(k)) walk(v)
+  } else walk(value)
   return out.join('\n')
 }

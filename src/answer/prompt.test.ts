@@ -38,4 +38,11 @@ describe('prompt', () => {
     expect(parseCitations('A [2] and B [1, 3] and again [2][4]. Not [x].')).toEqual([2, 1, 3, 4])
     expect(parseCitations('no citations')).toEqual([])
   })
+
+  it('reads the citation fields of a JSON answer as citations', () => {
+    expect(parseCitations('{"answer": "water", "source": 2}')).toEqual([2])
+    expect(parseCitations('```json\n{"answer": "see [3]", "citations": [1, 2]}\n```')).toEqual([3, 1, 2])
+    expect(parseCitations('{"answer": "water", "source": 0, "count": 4}')).toEqual([])
+    expect(parseCitations('{"source": "two"}')).toEqual([])
+  })
 })

@@ -70,14 +70,39 @@ export function buildMessages(input: PromptInput): ChatMessage[] {
   ]
 }
 
-/** Source numbers the answer cites as [n] (also [1, 3] and [1][2]), in order of first use. */
+/**
+ * Source numbers the answer cites as [n] (also [1, 3] and [1][2]), in order of first use. A JSON
+ * answer cites by field instead: the integers of its top-level `source`, `sources`, `citation` or
+ * `citations` (see jsonCitationFields) count too, so structured answers are judged like prose.
+ */
 export function parseCitations(answer: string): number[] {
   const seen: number[] = []
+  const add = (n: number): void => void (seen.includes(n) || seen.push(n))
   for (const m of answer.matchAll(/\[(\d+(?:\s*,\s*\d+)*)\]/g)) {
-    for (const part of m[1]!.split(',')) {
-      const n = Number(part.trim())
-      if (!seen.includes(n)) seen.push(n)
-    }
+    for (const part of m[1]!.split(',')) add(Number(part.trim()))
   }
+  const json = parseJsonObject(answer)
+  if (json) for (const key of jsonCitationFields(json)) for (const n of [json[key]].flat()) add(n as number)
   return seen
+}
+
+/** Top-level keys by which a JSON answer cites a source number: ragtune's prompt numbers sources, a schema names the field. */
+export const JSON_CITATION_KEYS = ['source', 'sources', 'citation', 'citations'] as const
+
+/** The citation keys of a JSON object whose value is a positive integer or a list of them. */
+export function jsonCitationFields(value: Record<string, unknown>): string[] {
+  const isN = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1
+  return JSON_CITATION_KEYS.filter((k) => isN(value[k]) || (Array.isArray(value[k]) && (value[k] as unknown[]).length > 0 && (value[k] as unknown[]).every(isN)))
+}
+
+/** The answer as a JSON object (optionally in a ```json fence), or null when it is anything else. */
+export function parseJsonObject(answer: string): Record<string, unknown> | null {
+  const body = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/i.exec(answer)?.[1] ?? answer
+  if (!/^\s*\{/.test(body)) return null
+  try {
+    const value: unknown = JSON.parse(body)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
 }

@@ -11,7 +11,13 @@ export type StructuredCheck = { ok: true; value: unknown } | { ok: false; errors
 
 /** Compiles (once per distinct schema, LRU-bounded) and applies a JSON Schema to a model's text output. */
 export function checkStructured(text: string, schema: Record<string, unknown>): StructuredCheck {
-  const key = JSON.stringify(schema)
+  let key: string
+  try {
+    key = JSON.stringify(schema)
+  } catch (err) {
+    // A client's schema nested tens of thousands deep overflows the stack: a bad request, not a crash.
+    throw new RagtuneError('SCHEMA_INVALID', `the answer schema cannot be read: ${(err as Error).message}`, { hint: 'send a JSON Schema nested less deeply' })
+  }
   let validate = cache.get(key)
   if (validate) cache.delete(key)
   else {

@@ -162,8 +162,7 @@ function describe(a: AdapterRecord): string[] {
   return [
     `${a.name} (${a.status})`,
     `  id             ${a.id ?? '- (base model)'}`,
-    `  file           ${a.filePath ?? '-'}`,
-    `  sha256         ${a.fileSha256 ?? '-'}`,
+    ...(a.remoteModel ? [`  remote model   ${a.remoteModel} (served by its platform: generator.provider openai)`] : [`  file           ${a.filePath ?? '-'}`, `  sha256         ${a.fileSha256 ?? '-'}`]),
     `  base model     ${a.baseModel ?? '-'}${a.baseModelSha256 ? ` (sha256 ${a.baseModelSha256.slice(0, 12)}…)` : ''}`,
     `  dataset        ${a.datasetVersion ?? '-'}`,
     `  parent         ${a.parent ?? '-'}`,

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { RagtuneError } from '../errors.js'
 import type { Command } from 'commander'
 import { indexFolder, type IndexReport } from '../ingest/indexer.js'
+import { watchIgnore, watchIndex } from '../schedule/watch-index.js'
 import { openWorkspace, type Workspace } from '../workspace.js'
 import { configFromCli, interruptSignal, printJson } from './common.js'
 import { ProgressBar } from './progress-bar.js'
@@ -13,8 +14,10 @@ export function registerIndex(program: Command): void {
     .description('index a folder: only added and changed files are embedded, deleted files are removed')
     .argument('[dir]', 'folder to index (default: docs.root from the config)')
     .option('--dry-run', 'list adds, changes and deletes without touching the index')
-    .option('--json', 'print the run report as JSON')
-    .action(async (dir: string | undefined, opts: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+    .option('--json', 'print the run report as JSON (with --watch: one JSON line per run)')
+    .option('--watch', 'after indexing, keep watching the folder and re-index changed and deleted files as they change (300 ms debounce); Ctrl-C stops')
+    .action(async (dir: string | undefined, opts: { dryRun?: boolean; json?: boolean; watch?: boolean }, cmd: Command) => {
+      if (opts.watch && opts.dryRun) throw new RagtuneError('USAGE', '--watch writes the index on every change; it cannot be combined with --dry-run', { hint: 'drop one of the two flags' })
       const loaded = await configFromCli(cmd)
       const { config } = loaded
       const root = path.resolve(dir ?? path.resolve(loaded.baseDir, config.docs.root))
@@ -22,9 +25,25 @@ export function registerIndex(program: Command): void {
       if (!isDir) throw new RagtuneError('DISCOVER_ROOT_MISSING', `${root} is not a folder`, { hint: dir ? 'pass the folder that holds your documents' : 'pass a folder, or set docs.root in ragtune.config.json' })
       const ws = await openWorkspace(loaded, { embedder: true })
       try {
-        const report = await indexWithProgress(ws, root, { dryRun: !!opts.dryRun, quiet: !!opts.json, signal: interruptSignal() })
-        if (opts.json) printJson(report)
-        else process.stdout.write(formatIndexReport(report) + '\n')
+        const signal = interruptSignal()
+        const report = await indexWithProgress(ws, root, { dryRun: !!opts.dryRun, quiet: !!opts.json, signal })
+        const print = (r: IndexReport): void => void (opts.json ? (opts.watch ? process.stdout.write(JSON.stringify(r) + '\n') : printJson(r)) : process.stdout.write(formatIndexReport(r) + '\n'))
+        print(report)
+        if (opts.watch) {
+          process.stderr.write(`watching ${root} for changes (Ctrl-C to stop)\n`)
+          let skipped = report.skipped.length
+          await watchIndex({
+            root, signal, ignore: watchIgnore({ root, exclude: config.docs.exclude, dataDir: ws.dataDir }),
+            reindex: (s) => indexWithProgress(ws, root, { quiet: true, signal: s }),
+            // Events that changed nothing (a save without edits) print nothing; a file that broke does.
+            onReport: (r) => {
+              if (r.indexed.length + r.plan.deleted.length > 0 || r.skipped.length !== skipped) print(r)
+              skipped = r.skipped.length
+            },
+            onError: (err) => void process.stderr.write(`error: ${(err as Error).message}\n`),
+          })
+          process.stderr.write('stopped watching\n')
+        }
       } finally {
         await ws.close()
       }

@@ -2,6 +2,9 @@ import type { Command } from 'commander'
 import { RagtuneError } from '../errors.js'
 import { isLoopbackHost, startServer } from '../server/serve.js'
 import { openServingGenerator } from '../registry/serving.js'
+import { formatNextRuns } from '../schedule/job-summary.js'
+import { loopJobs } from '../schedule/loop-jobs.js'
+import { Scheduler } from '../schedule/scheduler.js'
 import { openWorkspace } from '../workspace.js'
 import { configFromCli } from './common.js'
 
@@ -9,6 +12,7 @@ interface ServeFlags {
   host?: string
   port?: number
   auth: boolean
+  schedule?: boolean
 }
 
 function portOption(value: string): number {
@@ -20,10 +24,11 @@ function portOption(value: string): number {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the HTTP API: OpenAI-compatible /v1/chat/completions and /v1/models, /v1/answer, /v1/feedback, /health, /metrics')
+    .description('serve the HTTP API (OpenAI-compatible /v1/chat/completions and /v1/models, /v1/answer, /v1/feedback, /health, /metrics) and the web dashboard at /')
     .option('--host <host>', 'interface to listen on (default: server.host, 127.0.0.1)')
     .option('--port <port>', 'port; 0 picks a free one (default: server.port, 8787)', portOption)
     .option('--no-auth', 'serve without API keys (only on a loopback host)')
+    .option('--schedule', 'also run the scheduled jobs (re-index, retrain + gate + promote) on the server\'s store; a promotion swaps the served adapter (default: schedule.enabled; see `ragtune schedule --help`)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const loaded = await configFromCli(cmd, { server: { ...(flags.host ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) } })
       const { config } = loaded
@@ -33,8 +38,11 @@ export function registerServe(program: Command): void {
           hint: 'drop --no-auth and create a key with `ragtune keys create <name>`, or bind to 127.0.0.1',
         })
       }
-      const ws = await openWorkspace(loaded, { embedder: config.retrieval.mode !== 'lexical', reranker: config.retrieval.rerank, requireIndex: true })
+      const scheduling = !!flags.schedule || config.schedule.enabled
+      // The scheduled jobs embed (re-index) even when answers only use lexical retrieval.
+      const ws = await openWorkspace(loaded, { embedder: config.retrieval.mode !== 'lexical' || scheduling, reranker: config.retrieval.rerank, requireIndex: true })
       let generator
+      let scheduler: Scheduler | undefined
       try {
         // The registry's active adapter (else generator.adapter), swapped in place on promotion.
         generator = await openServingGenerator(loaded, ws.dataDir, ws.store)
@@ -43,6 +51,7 @@ export function registerServe(program: Command): void {
         const lines = [
           `ragtune serving ${server.url} (model ${generator.id}${generator.adapter ? ` + adapter ${generator.adapter}` : ''})`,
           `  OpenAI-compatible base URL: ${server.url}/v1`,
+          `  dashboard: ${server.url}/`,
           !flags.auth
             ? '  auth: off (--no-auth, loopback only)'
             : keys > 0
@@ -50,11 +59,24 @@ export function registerServe(program: Command): void {
               : '  auth: no API keys yet: stop the server (it holds the store) and run `ragtune keys create <name> --scope query`',
           '  stop with Ctrl-C (in-flight requests finish first)',
         ]
+        if (scheduling) {
+          // The jobs share the server's store and models; a promotion swaps the served adapter like the promote route does.
+          const live = generator
+          scheduler = new Scheduler({
+            store: ws.store,
+            jobs: loopJobs({ loaded, dataDir: ws.dataDir, store: ws.store, embedder: ws.embedder, reranker: ws.reranker, onPromoted: async () => void (await live.refresh()) }),
+            log: (msg) => server.ctx.log({ level: 'info', msg, component: 'schedule' }),
+          })
+          const started = await scheduler.start()
+          lines.push(`  schedule (UTC)${started.caughtUp.length ? `, catching up on ${started.caughtUp.join(', ')}` : ''}:`, formatNextRuns(scheduler.nextRuns()))
+        }
         process.stdout.write(lines.join('\n') + '\n')
         await untilSignal()
         server.ctx.log({ level: 'info', msg: 'shutting down', inFlight: server.ctx.limiter.active, queued: server.ctx.limiter.queued })
+        await scheduler?.stop()
         await server.close({ deadlineMs: config.server.requestTimeoutMs })
       } finally {
+        await scheduler?.stop()
         await generator?.dispose()
         await ws.close()
       }
@@ -63,7 +85,7 @@ export function registerServe(program: Command): void {
 }
 
 /** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
-function untilSignal(): Promise<NodeJS.Signals> {
+export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal)

@@ -12,6 +12,7 @@ import { addAdapter } from '../registry/adapter-registry.js'
 import { generatorModelPath, openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, intOption, printJson } from './common.js'
 import { ProgressBar } from './progress-bar.js'
+import { trainWithOpenAI } from './train-openai.js'
 
 interface TrainFlags {
   dataset: string
@@ -38,6 +39,11 @@ interface TrainFlags {
   hfModel?: string
   python?: string
   register?: boolean
+  openaiModel?: string
+  openaiBaseUrl?: string
+  lrMultiplier?: string
+  suffix?: string
+  pollSeconds?: string
 }
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -74,7 +80,7 @@ export function registerTrain(program: Command): void {
     .option('--base <model.gguf>', 'base GGUF (f32, f16 or q8_0) — the same file that serves; default: generator.model from the config')
     .requiredOption('--out <dir>', 'output folder, e.g. adapters/support-v2: adapter.gguf, PEFT files, training-report.{json,md}')
     .option('--resume', 'continue an interrupted run in --out from its last checkpoint (same data and options)')
-    .option('--backend <name>', 'native (ragtune\'s CPU trainer) or python (transformers + peft job, for GPUs)', 'native')
+    .option('--backend <name>', 'native (ragtune\'s CPU trainer), python (transformers + peft job, for GPUs) or openai (OpenAI\'s fine-tuning platform)', 'native')
     .option('--rank <r>', 'LoRA rank (default 16)', intOption('--rank'))
     .option('--alpha <a>', 'LoRA alpha (default 32)')
     .option('--dropout <p>', 'LoRA dropout (default 0.05)')
@@ -94,6 +100,11 @@ export function registerTrain(program: Command): void {
     .option('--register', 'add the adapter to the registry as a candidate named after --out (then: ragtune eval run / adapter promote)')
     .option('--hf-model <id|dir>', 'python backend: the Hugging Face model (id or local folder) the base GGUF was converted from')
     .option('--python <path>', 'python backend: interpreter with torch, transformers and peft (default python3)')
+    .option('--openai-model <id>', 'openai backend: the model to fine-tune (default gpt-4o-mini-2024-07-18); key from generator.apiKeyEnv')
+    .option('--openai-base-url <url>', 'openai backend: API base URL (default https://api.openai.com/v1)')
+    .option('--lr-multiplier <x>', 'openai backend: learning-rate multiplier (default: OpenAI\'s "auto")')
+    .option('--suffix <s>', 'openai backend: up to 64 characters added to the fine-tuned model\'s name')
+    .option('--poll-seconds <s>', 'openai backend: how often the job is polled (default 15)')
     .addHelpText('after', `
 Loss is computed on the answer tokens only: the prompt, with its retrieved sources, is rendered by
 the model's own chat template exactly as at inference and masked. Ctrl-C saves a checkpoint; a
@@ -101,12 +112,23 @@ killed run continues with --resume and reaches the same weights as an uninterrup
     .action(async (flags: TrainFlags, cmd: Command) => {
       const loaded = await configFromCli(cmd)
       const dataDir = path.resolve(loaded.baseDir, loaded.config.dataDir)
+      if (flags.backend === 'openai') {
+        const ignored = (['base', 'rank', 'alpha', 'dropout', 'targets', 'lr', 'schedule', 'warmupRatio', 'maxLength', 'checkpointEvery', 'threads', 'kernels', 'hfModel', 'python'] as const).filter((k) => flags[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)
+        const data = await resolveDataset(loaded, flags.dataset, path.resolve(flags.out))
+        const progress = trainProgress(!!flags.json)
+        try {
+          await trainWithOpenAI(loaded, { ...flags, ignored }, data, progress, interruptSignal())
+        } finally {
+          progress.stop()
+        }
+        return
+      }
       const base = flags.base ? path.resolve(flags.base) : await generatorModelPath(loaded, dataDir)
       if (flags.backend === 'python') {
         await trainWithPython(flags, base)
         return
       }
-      if (flags.backend !== 'native') throw new RagtuneError('USAGE', `--backend expects native or python, got "${flags.backend}"`)
+      if (flags.backend !== 'native') throw new RagtuneError('USAGE', `--backend expects native, python or openai, got "${flags.backend}"`)
       const kernels = flags.kernels as TrainLoraOptions['kernels']
       if (kernels !== undefined && !['auto', 'native', 'js'].includes(kernels)) throw new RagtuneError('USAGE', `--kernels expects auto, native or js, got "${kernels}"`)
       const schedule = flags.schedule as TrainLoraOptions['schedule']

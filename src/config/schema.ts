@@ -1,6 +1,10 @@
 import { z } from 'zod'
 import { analyzeRulesSchema } from '../analyze/rules.js'
 import { evalConfigSchema } from '../eval/eval-config.js'
+import { openaiEmbedderSchema } from '../models/openai/openai-embedding-config.js'
+import { cohereRerankerSchema } from '../models/cohere/cohere-config.js'
+import { vectorsSchema } from '../store/pinecone/pinecone-config.js'
+import { scheduleConfigSchema } from '../schedule/schedule-config.js'
 
 /** Real hub models are the defaults for users; tests and the offline demo point these at tiny local models. */
 export const DEFAULT_EMBEDDER = 'Xenova/bge-small-en-v1.5'
@@ -18,18 +22,27 @@ const docs = z.strictObject({
 const dtype = z.enum(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).optional()
 
 const embedder = z.strictObject({
+  /** `transformers`: a local ONNX model; `openai`: any server with /v1/embeddings (TEI, vLLM, Ollama, OpenAI). */
+  provider: z.enum(['transformers', 'openai']).default('transformers'),
+  /** transformers: hub id or local folder; openai: the model name on the server. */
   model: z.string().default(DEFAULT_EMBEDDER),
   /** Default fp32; q8 is several times faster on CPUs, at a small cost in fidelity. */
   dtype,
   batchSize: z.number().int().positive().default(32),
   /** Prepended to queries only; null disables, undefined means the model's own default (bge). */
   queryInstruction: z.string().nullable().optional(),
+  /** Used when provider is `openai` (src/models/openai/openai-embedding-config.ts). */
+  openai: openaiEmbedderSchema.prefault({}),
 })
 
 const reranker = z.strictObject({
+  /** `transformers`: a local ONNX cross-encoder; `cohere`: Cohere Rerank (the model defaults to rerank-english-v3.0). */
+  provider: z.enum(['transformers', 'cohere']).default('transformers'),
   model: z.string().default(DEFAULT_RERANKER),
   dtype,
   batchSize: z.number().int().positive().default(16),
+  /** Used when provider is `cohere` (src/models/cohere/cohere-config.ts). */
+  cohere: cohereRerankerSchema.prefault({}),
 })
 
 const models = z.strictObject({
@@ -50,6 +63,17 @@ const chunking = z
 
 const store = z.strictObject({
   lexical: z.enum(['auto', 'bm25', 'tsvector']).default('auto'),
+  /**
+   * A PostgreSQL server with pgvector (postgres://user@host:5432/db) instead of the embedded store
+   * under dataDir; several processes can share it. The password belongs in PGPASSWORD or ~/.pgpass.
+   */
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL').optional(),
+  /** Server store: the schema holding ragtune's tables, so several indexes can share one database. */
+  schema: z.string().default('public'),
+  /** Server store: most pooled connections per process. */
+  poolSize: z.number().int().min(2).default(10),
+  /** Where dense vectors live: local pgvector (default) or a Pinecone index (src/store/pinecone/pinecone-config.ts). */
+  vectors: vectorsSchema,
 })
 
 export const retrievalModes = ['dense', 'lexical', 'hybrid'] as const
@@ -77,6 +101,16 @@ const observe = z.strictObject({
 /** The cpu profile's default generator: small enough for 2 cores, downloaded on first use. */
 export const DEFAULT_GENERATOR_MODEL = 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q8_0.gguf'
 
+const vllmSchema = z.strictObject({
+  /**
+   * Before serving a newly promoted adapter, load it into vLLM with POST /v1/load_lora_adapter
+   * (vLLM started with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); off: adapters are preloaded (--lora-modules).
+   */
+  loadAdapters: z.boolean().default(false),
+  /** Folder where the vLLM host sees adapters (lora_path = <adapterRoot>/<name>); default: the registered file's folder, for a shared disk. */
+  adapterRoot: z.string().optional(),
+})
+
 const generator = z.strictObject({
   /** `llama`: a local GGUF through node-llama-cpp; `openai`: any OpenAI-compatible server. */
   provider: z.enum(['llama', 'openai']).default('llama'),
@@ -88,7 +122,11 @@ const generator = z.strictObject({
   baseURL: z.string().optional(),
   /** openai: name of the environment variable holding the API key (keys never go in the config file). */
   apiKeyEnv: z.string().default('OPENAI_API_KEY'),
+  /** openai + vLLM multi-LoRA: how promotions reach the server (src/registry/vllm-adapters.ts). */
+  vllm: vllmSchema.prefault({}),
   threads: z.number().int().positive().optional(),
+  /** llama: false runs on the CPU; "cuda" (or "auto", "vulkan", "metal") offloads every layer to the GPU (node-llama-cpp's prebuilt binaries). */
+  gpu: z.union([z.literal(false), z.enum(['auto', 'cuda', 'vulkan', 'metal'])]).default(false),
   contextSize: z.number().int().positive().optional(),
   temperature: z.number().min(0).max(2).default(0.1),
   maxTokens: z.number().int().positive().default(512),
@@ -128,6 +166,8 @@ export const configSchema = z.strictObject({
   analyze: analyzeRulesSchema.prefault({}),
   /** Eval set and promotion gate (src/eval/eval-config.ts). */
   eval: evalConfigSchema.prefault({}),
+  /** Re-index and retrain on cron schedules (src/schedule/schedule-config.ts). */
+  schedule: scheduleConfigSchema.prefault({}),
 })
 
 export type RagtuneConfig = z.output<typeof configSchema>

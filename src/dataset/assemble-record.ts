@@ -5,7 +5,7 @@ import { bearsAnswer, chunkKeys, isGoldChunk, type SourceChunk } from './gold-ma
 import { assembleRaftContext, type RaftContext } from './raft.js'
 import type { RetrievedItem } from './retrieve-items.js'
 import { exampleRandom } from './rng.js'
-import { addCitation, isJsonTarget, quoteThenAnswer, removeCitations, renumberCitations } from './targets.js'
+import { addCitation, isJsonTarget, quoteThenAnswer, removeCitations, renumberCitations, renumberJsonCitations } from './targets.js'
 
 export interface AssembleOptions {
   p: number
@@ -50,6 +50,7 @@ export function assembleRecord(r: RetrievedItem, split: DatasetSplit, k: number,
   const lacksGold = ctx.oracle === 'withheld' || ctx.oracle === 'missing'
   const refuse = split === 'train' && lacksGold && opts.withoutOracle === 'refuse'
   let target = refuse ? opts.refusalText : renumberCitations(item.target, item.citedChunks, ctx.sources)
+  if (!refuse && json) target = renumberJsonCitations(target, item.citedChunks, ctx.sources, ctx.oracleIndex === null ? null : ctx.oracleIndex + 1)
   if (!refuse && split === 'train' && lacksGold) target = removeCitations(target)
   else if (!refuse && ctx.oracleIndex !== null && !json) {
     const n = ctx.oracleIndex + 1

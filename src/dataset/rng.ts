@@ -17,17 +17,9 @@ export function hashUniform(...parts: Array<string | number>): number {
   return hash32(...parts) / 2 ** 32
 }
 
-/** mulberry32: small, fast and good enough for sampling decisions (not for cryptography). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32 (shared with the model generators and synthetic tasks). */
+export { seededRandom } from '../models/seeded-random.js'
+import { seededRandom } from '../models/seeded-random.js'
 
 /** The random stream of one example in one build. */
 export function exampleRandom(seed: number, exampleId: string): () => number {

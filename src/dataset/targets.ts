@@ -1,4 +1,4 @@
-import { parseCitations } from '../answer/prompt.js'
+import { jsonCitationFields, parseCitations, parseJsonObject } from '../answer/prompt.js'
 import { contentOverlap, sentences } from '../analyze/text-features.js'
 import type { SourceChunk } from './gold-match.js'
 
@@ -24,6 +24,29 @@ export function renumberCitations(target: string, cited: Record<number, string>,
       return mapped.length === 0 ? '' : `${lead}${mapped.map((n) => `[${n}]`).join('')}`
     })
     .trim()
+}
+
+/**
+ * The JSON counterpart of renumberCitations: a JSON target cites by field (`"source": 2`, see
+ * jsonCitationFields), and those numbers must name the same chunks in the rebuilt context. A logged
+ * correction's number maps through the logged sources (`cited`); an imported label has none (its
+ * number refers to its own passage), so it points at the gold's place, `goldN`. Unknown: unchanged.
+ */
+export function renumberJsonCitations(target: string, cited: Record<number, string>, sources: SourceChunk[], goldN: number | null): string {
+  const json = parseJsonObject(target)
+  const fields = json ? jsonCitationFields(json) : []
+  if (!json || fields.length === 0) return target
+  const position = new Map(sources.flatMap((s, i) => (s.chunkId === null ? [] : [[s.chunkId, i + 1] as const])))
+  const map = (n: number): number => {
+    const chunk = cited[n]
+    return (chunk === undefined ? undefined : position.get(chunk)) ?? goldN ?? n
+  }
+  const out: Record<string, unknown> = { ...json }
+  for (const f of fields) {
+    const v = json[f] as number | number[]
+    out[f] = Array.isArray(v) ? [...new Set(v.map(map))] : map(v)
+  }
+  return fields.every((f) => JSON.stringify(out[f]) === JSON.stringify(json[f])) ? target : JSON.stringify(out)
 }
 
 /**

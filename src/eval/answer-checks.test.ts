@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { analyzeRules } from '../analyze/rules.js'
 import { analysisAnswerChecks, type AnswerCheckInput } from './answer-checks.js'
 
 const sources = [
@@ -26,6 +27,18 @@ describe('analysis detectors as eval checks', () => {
     expect(refusal).toMatchObject({ groundedness: null })
     expect(refusal.categories).toContain('refusal')
     expect(refusal.categories).not.toContain('ungrounded')
+  })
+
+  it('judges a JSON answer by its values and the team\'s schema, its source field as a citation', async () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' }, source: { type: 'integer' } }, required: ['answer', 'source'], additionalProperties: false }
+    const json = analysisAnswerChecks(analyzeRules({ format: { jsonSchema: schema } }))
+    const ok = await json.check(input('{"answer": "port 7500", "source": 1}'))
+    expect(ok).toMatchObject({ categories: [], schemaValid: true })
+    expect(ok.groundedness).toBe(1)
+    const prose = await json.check(input('The heartbeat uses port 7500 over UDP [1].'))
+    expect(prose.schemaValid).toBe(false)
+    expect(prose.categories).toContain('schema')
+    expect((await checks.check(input('Port 7500 [1].'))).schemaValid).toBeUndefined()
   })
 
   it('has no groundedness without sources', async () => {

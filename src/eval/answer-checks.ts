@@ -1,4 +1,4 @@
-import { analyzeRules, detectAll, groundednessScore, isRefusal, type AnalyzableExample, type AnalyzeRules } from '../analyze/index.js'
+import { analyzeRules, detectAll, groundednessScore, isRefusal, jsonValuesText, type AnalyzableExample, type AnalyzeRules } from '../analyze/index.js'
 
 /**
  * The answer-quality detectors an eval run applies (format and schema, citation faults,
@@ -33,6 +33,11 @@ export interface AnswerCheckResult {
   categories: string[]
   /** 0..1, share of the answer its sources support; null without sources, and for refusals. */
   groundedness: number | null
+  /**
+   * Whether the answer satisfies the JSON Schema the checks hold it to (the team's
+   * `analyze.format.jsonSchema` when the example brings none); absent when there is no schema.
+   */
+  schemaValid?: boolean
 }
 
 export interface AnswerChecks {
@@ -58,13 +63,19 @@ export function analysisAnswerChecks(rules: AnalyzeRules = analyzeRules()): Answ
         ...(input.gold?.documents?.length ? { gold: { documents: input.gold.documents } } : {}),
         ...(input.jsonSchema ? { jsonSchema: input.jsonSchema } : {}),
       }
-      const categories = new Set(detectAll(example, rules).filter((f) => f.severity === 'error').map((f) => f.category as string))
+      const findings = detectAll(example, rules)
+      const categories = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.category as string))
       if (input.answer.trim() === '' || input.finishReason !== 'stop') categories.add('format')
       const refused = isRefusal(input.answer)
       if (refused) categories.add('refusal')
       const texts = input.sources.map((s) => s.text)
-      const groundedness = refused || texts.length === 0 ? null : groundednessScore(input.answer, texts, { question: input.question, ngram: rules.grounding.ngram }).score
-      return { categories: [...categories], groundedness }
+      // As in detectAll: a JSON answer's keys come from the schema, only its values are claims.
+      const json = input.jsonSchema !== undefined || rules.format.jsonSchema !== undefined || rules.format.json
+      const claims = json ? jsonValuesText(input.answer) : input.answer
+      const groundedness = refused || texts.length === 0 ? null : groundednessScore(claims, texts, { question: input.question, ngram: rules.grounding.ngram }).score
+      const schema = input.jsonSchema ?? rules.format.jsonSchema
+      const schemaValid = schema ? !findings.some((f) => f.detector === 'format' && f.category === 'schema') : undefined
+      return { categories: [...categories], groundedness, ...(schemaValid !== undefined ? { schemaValid } : {}) }
     },
   }
 }

@@ -21,7 +21,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'exact_match', kind: 'binary', higherIsBetter: true, gated: true, needs: 'answer', description: 'answer equals a gold answer after SQuAD normalisation' },
   { name: 'f1', kind: 'continuous', higherIsBetter: true, gated: true, needs: 'answer', description: 'token F1 against the best gold answer (SQuAD normalisation)' },
   { name: 'label_accuracy', kind: 'binary', higherIsBetter: true, gated: true, needs: 'label', description: 'the first label word of the answer (e.g. yes/no/maybe) is the gold label' },
-  { name: 'schema_valid', kind: 'binary', higherIsBetter: true, gated: true, needs: 'schema', description: 'the answer is JSON satisfying the example\'s JSON Schema' },
+  { name: 'schema_valid', kind: 'binary', higherIsBetter: true, gated: true, needs: 'schema', description: 'the answer is JSON satisfying the example\'s JSON Schema (else analyze.format.jsonSchema)' },
   { name: 'format_ok', kind: 'binary', higherIsBetter: true, gated: true, needs: '-', description: 'no format finding from the answer checks' },
   { name: 'citation_accuracy', kind: 'continuous', higherIsBetter: true, gated: true, needs: 'sources', description: 'share of cited [n] that name a given source (a gold one, with goldDocIds); 0 when nothing is cited' },
   { name: 'groundedness', kind: 'continuous', higherIsBetter: true, gated: true, needs: 'sources', description: 'share of the answer supported by its sources (answer checks)' },

@@ -48,6 +48,7 @@ export function scoreExample(input: ScoreInput): { metrics: Record<string, numbe
     m.label_accuracy = predictedLabel === example.label ? 1 : 0
   }
   if (example.schema) m.schema_valid = checkStructured(answer, example.schema).ok ? 1 : 0
+  else if (check.schemaValid !== undefined) m.schema_valid = check.schemaValid ? 1 : 0
   m.format_ok = check.categories.includes('format') ? 0 : 1
   if (sources.length > 0) {
     const cited = parseCitations(answer)

@@ -171,6 +171,10 @@ export async function loadFile(file: DiscoveredFile, loaders: readonly Loader[],
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EPERM') {
       return { ok: false, code: 'LOAD_UNREADABLE', reason: `cannot read file: ${errMessage(err)}` }
     }
+    // Parsers (HTML, JSON, mammoth's XML) recurse per nesting level: 100k nested tags is hostile.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      return { ok: false, code: 'LOAD_TOO_DEEP', reason: `${file.path}: expected markup nested at most a few thousand levels deep, found deeper nesting (the parser ran out of stack); flatten or exclude the file` }
+    }
     return { ok: false, code: 'LOAD_FAILED', reason: `${file.path}: loading failed unexpectedly: ${errMessage(err)}` }
   }
 }

@@ -14,6 +14,15 @@ function mulberry32(seed: number): () => number {
   }
 }
 
+/**
+ * Uniform numbers in [0, 1) from mulberry32: the one seeded stream behind sampling decisions
+ * (dataset draws, synthetic tasks, benchmark corpora), so a seed means the same thing everywhere.
+ */
+export function seededRandom(seed: number): () => number {
+  const next = mulberry32(seed)
+  return () => next() / 4294967296
+}
+
 /** FNV-1a, so every tensor has its own stream and adding a tensor does not reshuffle the others. */
 function hashName(name: string): number {
   let h = 0x811c9dc5

@@ -1,10 +1,13 @@
 import type { LoadedConfig } from '../config/load-config.js'
+import { RagtuneError } from '../errors.js'
 import { BASE_ADAPTER, type AdapterRecord } from '../spec/adapter-registry.js'
 import type { Generator } from '../spec/generator.js'
+import { watchesActiveAdapter } from '../spec/store-events.js'
 import type { Store } from '../spec/store.js'
 import { loadGenerator } from '../workspace.js'
 import { requireAdapter, verifyAdapterFile } from './adapter-registry.js'
 import { LiveGenerator, type GeneratorChoice } from './live-generator.js'
+import { loadVllmAdapter, vllmAdapterPath } from './vllm-adapters.js'
 
 /** Label of runs and choices made from the config's `generator.adapter` while the registry has no active adapter. */
 export const CONFIG_CHOICE = 'config'
@@ -31,20 +34,61 @@ function recordChoice(loaded: LoadedConfig, dataDir: string, record: AdapterReco
     key: record.id!,
     adapter: record.name,
     load: async (): Promise<Generator> => {
-      // A remote (vLLM multi-LoRA) server serves adapters by name; a local one loads the registered file.
-      if (loaded.config.generator.provider === 'openai') return loadGenerator(loaded, dataDir, { adapterOverride: record.name })
+      // A remote server serves adapters by name (vLLM multi-LoRA: the registry name; a hosted fine-tune:
+      // its model id); a local one loads the registered file.
+      const g = loaded.config.generator
+      if (g.provider === 'openai') {
+        // vLLM started without this adapter: load it at runtime before serving it (generator.vllm).
+        if (!record.remoteModel && g.vllm.loadAdapters && g.baseURL) {
+          const apiKey = process.env[g.apiKeyEnv]
+          await loadVllmAdapter({ baseURL: g.baseURL, name: record.name, path: vllmAdapterPath(record, g.vllm.adapterRoot), ...(apiKey ? { apiKey } : {}) })
+        }
+        return loadGenerator(loaded, dataDir, { adapterOverride: record.remoteModel ?? record.name })
+      }
+      if (record.remoteModel) throw remoteNeedsOpenAI(record)
       await verifyAdapterFile(record)
       return loadGenerator(loaded, dataDir, { adapterOverride: record.filePath, adapterId: record.id! })
     },
   }
 }
 
+export interface ServingGeneratorOptions {
+  onDisposeError?: (err: unknown) => void
+  /** A change made elsewhere was applied (or failed to load); default: a JSON line on stderr, like the server's log. */
+  onRemoteChange?: (event: { swapped: boolean; key: string } | { error: Error }) => void
+}
+
 /**
  * The server's generator: whatever is active now, swapped in place by `refresh()` after a promotion
- * or rollback through the server's routes. PGlite allows one opener per data folder, so while the
- * server runs its routes are the only writers of the active pointer and refreshing after them is
- * exact; a server store shared by several processes would call refresh on a timer as well.
+ * or rollback through the server's routes. With the embedded store the server is the only writer
+ * of the active pointer (one opener per data folder). A store several processes share (Postgres)
+ * announces every change, so each server refreshes when told (or when its listening connection
+ * comes back, as it may have missed one): a promotion anywhere reaches every server in moments.
+ * The subscription lasts as long as the store is open.
  */
-export function openServingGenerator(loaded: LoadedConfig, dataDir: string, store: Store, opts: { onDisposeError?: (err: unknown) => void } = {}): Promise<LiveGenerator> {
-  return LiveGenerator.open(() => activeChoice(loaded, dataDir, store), opts)
+export async function openServingGenerator(loaded: LoadedConfig, dataDir: string, store: Store, opts: ServingGeneratorOptions = {}): Promise<LiveGenerator> {
+  const live = await LiveGenerator.open(() => activeChoice(loaded, dataDir, store), opts)
+  if (watchesActiveAdapter(store)) {
+    const report = opts.onRemoteChange ?? logRemoteChange
+    await store.watchActiveAdapter(
+      () => void live.refresh().then((r) => r.swapped && report(r), (err: Error) => report({ error: err })),
+      { onError: (err) => report({ error: err }) },
+    )
+  }
+  return live
+}
+
+function logRemoteChange(event: { swapped: boolean; key: string } | { error: Error }): void {
+  const line = 'error' in event
+    ? { level: 'warn', msg: 'active adapter watch: could not apply or hear a change (the old adapter keeps serving)', error: event.error.message.split('\n')[0] }
+    : { level: 'info', msg: 'active adapter changed in the store; swapped', key: event.key }
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n')
+}
+
+/** A hosted fine-tune cannot be loaded by node-llama-cpp: say which generator serves it. */
+function remoteNeedsOpenAI(record: AdapterRecord): RagtuneError {
+  return new RagtuneError('ADAPTER_REMOTE', `adapter "${record.name}" is the hosted model ${record.remoteModel}, which only its platform can serve, but generator.provider is "llama"`, {
+    details: { name: record.name, remoteModel: record.remoteModel },
+    hint: `set generator.provider to "openai", generator.baseURL to https://api.openai.com/v1 and generator.model to its base model (${record.baseModel ?? 'the model it was tuned from'})`,
+  })
 }

@@ -5,10 +5,12 @@ import { invalidBody } from './http-error.js'
 const jsonSchema = z.record(z.string(), z.unknown())
 const temperature = z.number().min(0).max(2)
 const maxTokens = z.number().int().positive()
+/** Text that reaches the store: Postgres text cannot hold NUL, so a NUL is refused here (400), not failed on later (500). */
+const text = () => z.string().refine((s) => !s.includes('\u0000'), 'expected text without NUL characters (\\u0000)')
 
 /** POST /v1/answer: ragtune's own route, so unknown fields are mistakes and refused. */
 export const answerRequest = z.strictObject({
-  question: z.string().trim().min(1, 'expected a non-empty question'),
+  question: text().trim().min(1, 'expected a non-empty question'),
   mode: z.enum(retrievalModes).optional(),
   topK: z.number().int().positive().optional(),
   rerank: z.boolean().optional(),
@@ -20,10 +22,10 @@ export const answerRequest = z.strictObject({
 })
 export type AnswerRequest = z.output<typeof answerRequest>
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() })
+const textPart = z.object({ type: z.literal('text'), text: text() })
 const chatMessage = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
-  content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
+  content: z.union([text(), z.array(textPart), z.null()]).optional(),
 })
 
 /**
@@ -52,10 +54,10 @@ export type ChatRequest = z.output<typeof chatRequest>
 
 /** POST /v1/feedback: the same fields as `ragtune feedback`. */
 export const feedbackRequest = z.strictObject({
-  queryId: z.string().trim().min(1, 'expected the queryId of an answer'),
+  queryId: text().trim().min(1, 'expected the queryId of an answer'),
   rating: z.enum(['good', 'bad']).nullish(),
-  correction: z.string().nullish(),
-  category: z.string().nullish(),
+  correction: text().nullish(),
+  category: text().nullish(),
 })
 
 /** Parses a body or throws the 400 that names the first bad field. */

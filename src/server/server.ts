@@ -1,13 +1,19 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { registerAdapterRoutes } from './adapter-routes.js'
+import { registerAnalyzeRoute } from './analyze-route.js'
 import { registerAnswerRoute } from './answer-route.js'
 import { authenticate, requireScope } from './auth.js'
 import { registerChatRoute } from './chat-route.js'
 import type { ServerContext, ServerDeps } from './context.js'
+import { registerDashboardRoute } from './dashboard-route.js'
+import { registerDatasetRoutes } from './dataset-routes.js'
+import { registerEvalRoutes } from './eval-routes.js'
 import { registerFeedbackRoute } from './feedback-route.js'
 import { HttpError, toHttpError } from './http-error.js'
 import { registerInfoRoutes } from './info-routes.js'
+import { registerJobRoutes } from './job-routes.js'
 import { ConcurrencyLimiter } from './limiter.js'
+import { registerLogRoutes } from './log-routes.js'
 import { ServerMetrics } from './metrics.js'
 
 export interface CreateServerOptions {
@@ -15,6 +21,8 @@ export interface CreateServerOptions {
   auth: boolean
   /** Where request log lines go; default: stderr, one JSON object per line. */
   log?: (line: Record<string, unknown>) => void
+  /** Folder of the built dashboard; default: dist/web when built; null serves no dashboard. */
+  webRoot?: string | null
 }
 
 function stderrLog(line: Record<string, unknown>): void {
@@ -116,6 +124,13 @@ export function createServer(deps: ServerDeps, opts: CreateServerOptions): { app
   registerFeedbackRoute(app, ctx)
   registerInfoRoutes(app, ctx)
   registerAdapterRoutes(app, ctx)
+  // Read-only routes and the static files of the web dashboard (web/, built into dist/web).
+  registerLogRoutes(app, ctx)
+  registerAnalyzeRoute(app, ctx)
+  registerDatasetRoutes(app, ctx)
+  registerEvalRoutes(app, ctx)
+  registerJobRoutes(app, ctx)
+  registerDashboardRoute(app, opts.webRoot === undefined ? {} : { root: opts.webRoot })
   return { app, ctx }
 }
 

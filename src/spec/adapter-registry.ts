@@ -17,9 +17,15 @@ export interface AdapterRecord {
   name: string
   /** Provenance id written to the query log and every answer: `<name>@<sha256 prefix>`; null for base. */
   id: string | null
-  /** Absolute path of the GGUF LoRA file; null for base. */
+  /** Absolute path of the GGUF LoRA file; null for base and for remote adapters. */
   filePath: string | null
   fileSha256: string | null
+  /**
+   * A model a hosted platform serves in place of a file (an OpenAI fine-tuned model id such as
+   * `ft:gpt-4o-mini-2024-07-18:org::abc`): the openai generator sends requests to that name.
+   * Absent or null: a file adapter (or base).
+   */
+  remoteModel?: string | null
   /** Id of the base model it was checked against (`<file>@<sha256 prefix>`), when known. */
   baseModel: string | null
   baseModelSha256: string | null

@@ -2,6 +2,7 @@ import type { AdapterRegistryStore } from './adapter-registry.js'
 import type { ApiKeyRecord } from './api-key.js'
 import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from './dataset.js'
 import type { EvalRunStore } from './eval-run.js'
+import type { JobRunStore } from './job-run.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from './query-log.js'
 
 /** One row of the manifest: what was indexed for a file, so the next run can tell what changed. */
@@ -53,8 +54,8 @@ export interface StoreInitOptions {
   embeddingModel: string
 }
 
-/** Adapter registry and eval runs live in the same schema (spec/adapter-registry.ts, spec/eval-run.ts). */
-export interface Store extends AdapterRegistryStore, EvalRunStore {
+/** Adapter registry, eval runs and scheduled job runs live in the same schema (spec/adapter-registry.ts, spec/eval-run.ts, spec/job-run.ts). */
+export interface Store extends AdapterRegistryStore, EvalRunStore, JobRunStore {
   /** Creates or migrates the schema; checks dimensions and embedding model against what is stored. */
   init(opts: StoreInitOptions): Promise<void>
   /** The manifest. */

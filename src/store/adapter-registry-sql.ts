@@ -8,7 +8,7 @@ import type { SqlExecutor } from './migrations.js'
  * rollback, add and remove is all-or-nothing. Every user value travels as a bind parameter.
  */
 
-const COLUMNS = 'name, id, file_path, file_sha256, base_model, base_model_sha256, dataset_version, training_config, parent, status, created_at, activated_at'
+const COLUMNS = 'name, id, file_path, file_sha256, base_model, base_model_sha256, dataset_version, training_config, parent, status, created_at, activated_at, remote_model'
 const EVENT_COLUMNS = 'id, time, action, adapter, previous, forced, reason, detail'
 
 /** Names appear in URLs, file names and logs: keep them plain. */
@@ -27,6 +27,7 @@ interface AdapterRow {
   status: AdapterRecord['status']
   created_at: Date | string
   activated_at: Date | string | null
+  remote_model: string | null
 }
 
 interface EventRow {
@@ -47,8 +48,8 @@ export class AdapterTables {
   async add(r: AdapterRecord, event: AdapterEvent): Promise<void> {
     checkRecord(r)
     const res = await this.db.query<{ name: string }>(
-      `INSERT INTO adapters (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'candidate', $10, NULL) ON CONFLICT DO NOTHING RETURNING name`,
-      [r.name, r.id, r.filePath, r.fileSha256, r.baseModel, r.baseModelSha256, r.datasetVersion, json(r.trainingConfig), r.parent, iso(r.createdAt, 'createdAt')],
+      `INSERT INTO adapters (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'candidate', $10, NULL, $11) ON CONFLICT DO NOTHING RETURNING name`,
+      [r.name, r.id, r.filePath, r.fileSha256, r.baseModel, r.baseModelSha256, r.datasetVersion, json(r.trainingConfig), r.parent, iso(r.createdAt, 'createdAt'), r.remoteModel ?? null],
     )
     if (res.rows.length === 0) {
       const taken = await this.get(r.name)
@@ -140,8 +141,14 @@ function checkRecord(r: AdapterRecord): void {
   if (typeof r.name !== 'string' || !ADAPTER_NAME.test(r.name) || r.name === BASE_ADAPTER) {
     throw badArgument('name', `1-64 letters, digits, ".", "_" or "-" (not "${BASE_ADAPTER}")`, r.name)
   }
-  if (typeof r.filePath !== 'string' || r.filePath === '') throw badArgument('filePath', 'a file path', r.filePath)
-  if (typeof r.fileSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.fileSha256)) throw badArgument('fileSha256', 'a lowercase hex sha256', r.fileSha256)
+  // A remote adapter (a hosted fine-tuned model) has a model id instead of a file; never both.
+  if (r.remoteModel != null) {
+    if (typeof r.remoteModel !== 'string' || r.remoteModel.trim() === '') throw badArgument('remoteModel', 'a model id', r.remoteModel)
+    if (r.filePath !== null || r.fileSha256 !== null) throw badArgument('filePath', 'null for a remote adapter', r.filePath)
+  } else {
+    if (typeof r.filePath !== 'string' || r.filePath === '') throw badArgument('filePath', 'a file path', r.filePath)
+    if (typeof r.fileSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.fileSha256)) throw badArgument('fileSha256', 'a lowercase hex sha256', r.fileSha256)
+  }
   if (typeof r.id !== 'string' || r.id === '') throw badArgument('id', 'a non-empty string', r.id)
   if (r.status !== 'candidate') throw badArgument('status', '"candidate" (adapters are added as candidates)', r.status)
 }
@@ -168,6 +175,8 @@ function toRecord(r: AdapterRow): AdapterRecord {
     id: r.id,
     filePath: r.file_path,
     fileSha256: r.file_sha256,
+    // Only remote adapters carry the field, so file adapters read back exactly as they were added.
+    ...(r.remote_model !== null ? { remoteModel: r.remote_model } : {}),
     baseModel: r.base_model,
     baseModelSha256: r.base_model_sha256,
     datasetVersion: r.dataset_version,

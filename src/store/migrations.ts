@@ -1,6 +1,8 @@
 import { RagtuneError } from '../errors.js'
 import { DATASETS_SQL } from './dataset-sql.js'
+import { JOB_RUNS_SQL } from './job-run-sql.js'
 import { REGISTRY_SQL } from './registry-schema-sql.js'
+import { REMOTE_ADAPTERS_SQL } from './remote-adapter-sql.js'
 
 /**
  * The two calls the schema code needs. PGlite, a PGlite transaction and a thin `pg` adapter all fit,
@@ -151,6 +153,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'api keys', sql: () => API_KEYS_SQL },
   { version: 6, name: 'labeled examples and datasets', sql: () => DATASETS_SQL },
   { version: 7, name: 'adapter registry and eval runs', sql: () => REGISTRY_SQL },
+  { version: 8, name: 'scheduled job runs', sql: () => JOB_RUNS_SQL },
+  { version: 9, name: 'remote adapters', sql: () => REMOTE_ADAPTERS_SQL },
 ]
 
 /** Reads what an existing store was built for; null when it was never initialised. */

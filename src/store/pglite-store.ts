@@ -5,6 +5,7 @@ import { RagtuneError } from '../errors.js'
 import type { ActivateAdapterInput, AdapterEvent, AdapterRecord } from '../spec/adapter-registry.js'
 import type { ApiKeyRecord } from '../spec/api-key.js'
 import type { EvalExampleResult, EvalRunFilter, EvalRunRecord } from '../spec/eval-run.js'
+import type { JobOutcome, JobRunFilter, JobRunRecord, JobRunStart } from '../spec/job-run.js'
 import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from '../spec/dataset.js'
 import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from '../spec/query-log.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
@@ -13,6 +14,7 @@ import { ApiKeyTables } from './api-key-sql.js'
 import { DatasetTables } from './dataset-sql.js'
 import { acquireDirLock, type DirLock } from './dir-lock.js'
 import { EvalRunTables } from './eval-run-sql.js'
+import { JobRunTables } from './job-run-sql.js'
 import {
   checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, RESERVED_META_PREFIX, type LexicalBackend, type SchemaParams,
 } from './migrations.js'
@@ -200,6 +202,14 @@ export class PGliteStore implements Store {
   async getEvalRun(id: string): Promise<EvalRunRecord | null> { return this.evalRuns().get(id) }
   async listEvalRuns(filter?: EvalRunFilter): Promise<EvalRunRecord[]> { return this.evalRuns().list(filter) }
   async listEvalResults(runId: string): Promise<EvalExampleResult[]> { return this.evalRuns().results(runId) }
+  // Scheduled job runs: shared SQL (job-run-sql.ts); the partial unique index on running rows is the no-concurrent-run guard.
+  async startJobRun(run: JobRunRecord): Promise<JobRunStart> { return this.jobs().start(run) }
+  async addJobRun(run: JobRunRecord): Promise<void> { return this.jobs().add(run) }
+  async heartbeatJobRun(id: string, at: string): Promise<boolean> { return this.jobs().heartbeat(id, at) }
+  async finishJobRun(id: string, end: { outcome: Exclude<JobOutcome, 'running'>; finishedAt: string; detail: Record<string, unknown> }): Promise<boolean> { return this.jobs().finish(id, end) }
+  async failRunningJobRun(id: string, at: string, detail: Record<string, unknown>): Promise<boolean> { return this.jobs().failRunning(id, at, detail) }
+  async getJobRun(id: string): Promise<JobRunRecord | null> { return this.jobs().get(id) }
+  async listJobRuns(filter?: JobRunFilter): Promise<JobRunRecord[]> { return this.jobs().list(filter) }
 
   /** Vacuums after deleting, as PGlite runs no autovacuum. */
   async pruneQueryLogs(olderThan: Date): Promise<number> {
@@ -269,6 +279,7 @@ export class PGliteStore implements Store {
   private datasets(): DatasetTables { this.ready(); return new DatasetTables(this.db, (fn) => this.db.transaction(fn)) }
   private adapters(): AdapterTables { this.ready(); return new AdapterTables(this.db) }
   private evalRuns(): EvalRunTables { this.ready(); return new EvalRunTables(this.db) }
+  private jobs(): JobRunTables { this.ready(); return new JobRunTables(this.db) }
   private async inTx<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> { this.ready(); return this.db.transaction(fn) }
 
   private ready(): SchemaParams {
@@ -298,6 +309,7 @@ export class PGliteStore implements Store {
       if (err instanceof RagtuneError) throw err
       throw new RagtuneError('STORE_WRITE_FAILED', `could not ${op} document ${path}: ${(err as Error).message}; the previous version is kept`, {
         details: { path, op },
+        ...(/no space left on device/i.test((err as Error).message) ? { hint: 'free space on the disk that holds the data folder, then run the same command again: it continues where this one stopped' } : {}),
         cause: err,
       })
     }

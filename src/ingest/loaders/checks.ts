@@ -78,6 +78,9 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
     const b = bytes[i] as number
     const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
     if (len === 0 || i + len > bytes.length) return i
+    // The second byte's narrower ranges rule out overlong forms, surrogates and code points past U+10FFFF.
+    const second = bytes[i + 1] as number
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return i
     for (let k = 1; k < len; k++) {
       if (((bytes[i + k] as number) & 0xc0) !== 0x80) return i
     }

@@ -12,8 +12,8 @@ import { RagtuneError } from '../../errors.js'
  * files, so the query log names exactly which weights answered.
  */
 
-/** `false` runs on the CPU; `'auto'` uses CUDA, Vulkan or Metal when a prebuilt binary fits. */
-export type LlamaGpuSetting = false | 'auto'
+/** `false` runs on the CPU; `'auto'` uses CUDA, Vulkan or Metal when a prebuilt binary fits; a named backend fails loudly when it cannot load. */
+export type LlamaGpuSetting = false | 'auto' | 'cuda' | 'vulkan' | 'metal'
 
 const runtimes = new Map<string, Promise<Llama>>()
 

@@ -1,5 +1,6 @@
 import { buildMessages } from '../../../answer/prompt.js'
 import type { ChatMessage } from '../../../spec/generator.js'
+import { seededRandom } from '../../seeded-random.js'
 
 /**
  * A synthetic retrieval-augmented QA task in the exact prompt layout of `ragtune ask`: four numbered
@@ -9,14 +10,14 @@ import type { ChatMessage } from '../../../spec/generator.js'
  * JSON `{"answer", "source"}` (what a LoRA adapter must teach it).
  */
 
-const ADJECTIVES = ['red', 'green', 'black', 'white', 'old', 'new', 'small', 'large', 'cold', 'warm', 'dark', 'quick', 'slow', 'strong', 'real', 'main']
-const NOUNS = ['house', 'river', 'school', 'farm', 'ship', 'road', 'tree', 'city', 'machine', 'garden', 'mountain', 'office', 'station', 'market', 'bridge', 'island']
-const ATTRIBUTES = ['owner', 'color', 'animal', 'food', 'music', 'sport', 'tool', 'plant']
+export const ADJECTIVES = ['red', 'green', 'black', 'white', 'old', 'new', 'small', 'large', 'cold', 'warm', 'dark', 'quick', 'slow', 'strong', 'real', 'main']
+export const NOUNS = ['house', 'river', 'school', 'farm', 'ship', 'road', 'tree', 'city', 'machine', 'garden', 'mountain', 'office', 'station', 'market', 'bridge', 'island']
+export const ATTRIBUTES = ['owner', 'color', 'animal', 'food', 'music', 'sport', 'tool', 'plant']
 /**
  * Values are the words the tiny vocabulary holds as ONE token without a leading space, so a value
  * is one token in the plain answer ("water [2]") and inside a JSON string alike.
  */
-const VALUES = ['time', 'way', 'water', 'sound', 'people', 'day']
+export const VALUES = ['time', 'way', 'water', 'sound', 'people', 'day']
 
 export interface RagTaskExample {
   messages: ChatMessage[]
@@ -33,22 +34,24 @@ export const ANSWER_SCHEMA = {
   additionalProperties: false,
 } as const
 
-/** mulberry32, seeded per example, so example i is the same in every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+/** One fact as a source: the document path and sentence of the pre-training layout (the offline demo writes its corpus with these). */
+export function factPath(entity: string): string {
+  return `facts/${entity.replace(' ', '-')}.md`
+}
+
+export function factSentence(f: { entity: string; attribute: string; value: string }): string {
+  return `The ${f.attribute} of the ${f.entity} is ${f.value}.`
+}
+
+export function factQuestion(f: { entity: string; attribute: string }): string {
+  return `What is the ${f.attribute} of the ${f.entity}?`
 }
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)] as T
 
 /** Example `index` of the task family `seed`; held-out sets use another seed. */
 export function ragTaskExample(seed: number, index: number): RagTaskExample {
-  const r = rng(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
+  const r = seededRandom(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
   const facts: Array<{ entity: string; attribute: string; value: string }> = []
   while (facts.length < 4) {
     const entity = `${pick(r, ADJECTIVES)} ${pick(r, NOUNS)}`
@@ -57,9 +60,9 @@ export function ragTaskExample(seed: number, index: number): RagTaskExample {
   }
   const gold = Math.floor(r() * 4)
   const asked = facts[gold]!
-  const sources = facts.map((f, i) => ({ n: i + 1, path: `facts/${f.entity.replace(' ', '-')}.md`, heading: [], text: `The ${f.attribute} of the ${f.entity} is ${f.value}.` }))
+  const sources = facts.map((f, i) => ({ n: i + 1, path: factPath(f.entity), heading: [], text: factSentence(f) }))
   return {
-    messages: buildMessages({ question: `What is the ${asked.attribute} of the ${asked.entity}?`, sources }),
+    messages: buildMessages({ question: factQuestion(asked), sources }),
     answer: asked.value,
     source: gold + 1,
   }

@@ -139,7 +139,9 @@ describe('ragtune serve over HTTP', () => {
   })
 
   it('refuses work beyond the queue with 503 and Retry-After', async () => {
-    const all = await Promise.all(Array.from({ length: 4 }, () => post(api('/v1/answer'), { question: 'Which port?', maxTokens: 600 }, reader)))
+    // 200 tokens keep the slot busy while all four arrive (within milliseconds), yet two answers in a
+    // row stay far below requestTimeoutMs (4 s) even on a loaded machine (600 tokens did not).
+    const all = await Promise.all(Array.from({ length: 4 }, () => post(api('/v1/answer'), { question: 'Which port?', maxTokens: 200 }, reader)))
     const statuses = all.map((r) => r.status).sort()
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2)
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true)

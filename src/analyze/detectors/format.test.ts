@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { RagtuneError } from '../../errors.js'
 import { analyzeRules, type AnalyzeRulesInput } from '../rules.js'
 import { detectFormat } from './format.js'
 import { markdownStats } from './markdown.js'
+import { SHARED_DATA_MISSING, sharedDataDir } from '../../../test/helpers/shared-data.js'
 
 const rules = (format: AnalyzeRulesInput['format']) => analyzeRules({ format }).format
 const rulesOf = (answer: string, format: AnalyzeRulesInput['format'], schema?: Record<string, unknown>) => detectFormat(answer, rules(format), schema).map((f) => f.rule)
@@ -62,10 +62,14 @@ describe('detectFormat', () => {
  * the detector's verdict compared with the reference verdict of IFEval's own check for that response
  * (computed once with the official rules and listed here: the keys whose response FAILS).
  */
-describe('detectFormat on IFEval responses', () => {
-  const data = fileURLToPath(new URL('../../../../shared/data/ifeval/', import.meta.url))
-  const inputs = new Map(readFileSync(`${data}input_data.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: number; prompt: string; instruction_id_list: string[]; kwargs: Array<Record<string, number>> }).map((d) => [d.prompt, d]))
-  const responses = readFileSync(`${data}input_response_data_gpt4_20231107_145030.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; response: string })
+const SHARED = sharedDataDir()
+
+describe.skipIf(!SHARED)(`detectFormat on IFEval responses${SHARED ? '' : ` (skipped: ${SHARED_DATA_MISSING})`}`, () => {
+  const data = `${SHARED}/ifeval/`
+  type IfevalInput = { key: number; prompt: string; instruction_id_list: string[]; kwargs: Array<Record<string, number>> }
+  const lines = (file: string): string[] => (SHARED ? readFileSync(`${data}${file}`, 'utf8').trim().split('\n') : [])
+  const inputs = new Map(lines('input_data.jsonl').map((l) => JSON.parse(l) as IfevalInput).map((d) => [d.prompt, d]))
+  const responses = lines('input_response_data_gpt4_20231107_145030.jsonl').map((l) => JSON.parse(l) as { prompt: string; response: string })
   const toRules: Record<string, (kw: Record<string, number>) => AnalyzeRulesInput['format']> = {
     'punctuation:no_comma': () => ({ noCommas: true }),
     'change_case:english_lowercase': () => ({ case: 'lower' }),

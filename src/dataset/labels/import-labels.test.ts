@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildMessages } from '../../answer/prompt.js'
 import { RagtuneError } from '../../errors.js'
 import { PGliteStore } from '../../store/pglite-store.js'
 import { importLabels } from './import-labels.js'
+import { SHARED_DATA_MISSING, sharedDataDir } from '../../../test/helpers/shared-data.js'
 
 let store: PGliteStore
 let dir: string
@@ -63,7 +63,7 @@ describe('importLabels', () => {
     ])
   })
 
-  it('imports SQuAD (unanswerable questions skipped) and the real PubMedQA file', async () => {
+  it('imports SQuAD (unanswerable questions skipped) and the real PubMedQA file', async (ctx) => {
     const squad = { version: 'v2.0', data: [{ title: 'Super_Bowl_50', paragraphs: [{ context: 'The Denver Broncos won Super Bowl 50.', qas: [
       { id: 'q1', question: 'Who won Super Bowl 50?', answers: [{ text: 'Denver Broncos', answer_start: 4 }] },
       { id: 'q2', question: 'Who lost?', answers: [], is_impossible: true },
@@ -73,7 +73,9 @@ describe('importLabels', () => {
     expect((await store.listLabeledExamples({ batchId: s.batchId }))[0]).toMatchObject({
       question: 'Who won Super Bowl 50?', answer: 'Denver Broncos', gold: { documents: ['Super_Bowl_50#0'], text: 'The Denver Broncos won Super Bowl 50.' },
     })
-    const pubmed = fileURLToPath(new URL('../../../../shared/data/pubmedqa', import.meta.url))
+    const shared = sharedDataDir()
+    if (!shared) return ctx.skip(SHARED_DATA_MISSING)
+    const pubmed = path.join(shared, 'pubmedqa')
     const p = await importLabels(store, pubmed, 'pubmedqa')
     expect(p).toMatchObject({ read: 1000, added: 1000, skipped: 0 })
     const one = (await store.listLabeledExamples({ batchId: p.batchId })).find((e) => e.gold.documents[0] === '21645374')!

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { post } from '../helpers/serve.js'
+import { seededRandom } from '../../src/models/seeded-random.js'
 
 /**
  * `npm run test:stress` sets RAGTUNE_STRESS=1: the same reliability tests run longer (more
@@ -33,17 +34,8 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50)
 }
 
-/** Seeded PRNG (mulberry32), so a failing fuzz case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG (the project's one mulberry32), so a failing fuzz case can be replayed from its seed. */
+export const prng: (seed: number) => () => number = seededRandom
 
 export function randomBytes(rand: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n)

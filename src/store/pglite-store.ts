@@ -16,12 +16,13 @@ import { acquireDirLock, type DirLock } from './dir-lock.js'
 import { EvalRunTables } from './eval-run-sql.js'
 import { JobRunTables } from './job-run-sql.js'
 import {
-  checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, RESERVED_META_PREFIX, type LexicalBackend, type SchemaParams,
+  checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, type LexicalBackend, type SchemaParams,
 } from './migrations.js'
 import { bootPostgres, resolveLexical, type LexicalChoice } from './pglite-boot.js'
 import { QueryLogTables } from './query-log-sql.js'
 import { checkK, checkQueryVector, validateChunks } from './store-checks.js'
 import * as q from './store-sql.js'
+import { readMeta, writeMeta } from './meta-sql.js'
 
 export type { LexicalChoice } from './pglite-boot.js'
 
@@ -220,19 +221,12 @@ export class PGliteStore implements Store {
 
   async getMeta(key: string): Promise<string | null> {
     this.ready()
-    const res = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])
-    return res.rows[0]?.value ?? null
+    return readMeta(this.db, key)
   }
 
   async setMeta(key: string, value: string): Promise<void> {
     this.ready()
-    if (key.startsWith(RESERVED_META_PREFIX)) {
-      throw new RagtuneError('STORE_META_RESERVED', `meta keys starting with "${RESERVED_META_PREFIX}" describe the schema and cannot be set, got "${key}"`, {
-        details: { key },
-        hint: 'pick a key outside that prefix',
-      })
-    }
-    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value])
+    return writeMeta(this.db, key, value)
   }
 
   /** Shuts Postgres down (flushing the data directory) and releases the directory lock. */

@@ -1,4 +1,3 @@
-import { RagtuneError } from '../errors.js'
 import type { ActivateAdapterInput, AdapterEvent, AdapterRecord } from '../spec/adapter-registry.js'
 import type { ApiKeyRecord } from '../spec/api-key.js'
 import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from '../spec/dataset.js'
@@ -10,9 +9,10 @@ import { ApiKeyTables } from './api-key-sql.js'
 import { DatasetTables } from './dataset-sql.js'
 import { EvalRunTables } from './eval-run-sql.js'
 import { JobRunTables } from './job-run-sql.js'
-import { RESERVED_META_PREFIX, type SchemaParams } from './migrations.js'
+import type { SchemaParams } from './migrations.js'
 import { advisoryKey, type PgDatabase, type PgExecutor } from './postgres-database.js'
 import { QueryLogTables } from './query-log-sql.js'
+import { readMeta, writeMeta } from './meta-sql.js'
 
 /**
  * The relational half of the Postgres store: query log, labels, API keys, datasets, the adapter
@@ -82,19 +82,12 @@ export abstract class PostgresTables {
 
   async getMeta(key: string): Promise<string | null> {
     this.ready()
-    const res = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])
-    return res.rows[0]?.value ?? null
+    return readMeta(this.db, key)
   }
 
   async setMeta(key: string, value: string): Promise<void> {
     this.ready()
-    if (key.startsWith(RESERVED_META_PREFIX)) {
-      throw new RagtuneError('STORE_META_RESERVED', `meta keys starting with "${RESERVED_META_PREFIX}" describe the schema and cannot be set, got "${key}"`, {
-        details: { key },
-        hint: 'pick a key outside that prefix',
-      })
-    }
-    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value])
+    return writeMeta(this.db, key, value)
   }
 
   protected async inTx<T>(fn: (tx: PgExecutor) => Promise<T>): Promise<T> {

@@ -58,5 +58,10 @@ describe('ragtune demo', () => {
     const refused = await ragtune(root, 'demo', '--dir', foreign)
     expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(/holds other files/)
+    // A folder named like the marker (the default --dir, made inside this one) is not the marker.
+    await mkdir(join(root, 'nested', '.ragtune-demo'), { recursive: true })
+    const nested = await ragtune(root, 'demo', '--dir', join(root, 'nested'))
+    expect(nested.code).toBe(2)
+    expect(nested.stderr).toMatch(/holds other files/)
   }, 1_200_000)
 })

@@ -11,7 +11,7 @@ export const DEMO_MODELS_DIR = 'models'
 /**
  * The demo's ragtune.config.json. The team's rule is a JSON Schema on answers (`analyze.format.jsonSchema`)
  * and the gate's primary metric is compliance with it (`schema_valid`). With tiny models the generator is
- * the Llama the project pre-trains (plain-text answers, "water [2]"), decoding is greedy and the
+ * the Llama the project pre-trains (plain-text answers, "water [2]", unless a prompt asks for JSON), decoding is greedy and the
  * cross-encoder is off: the tiny reranker has random weights and would shuffle the fused ranking.
  */
 export function demoConfig(models: DemoModels, generatorModel: string): RagtuneConfigInput {

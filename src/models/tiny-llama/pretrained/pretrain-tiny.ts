@@ -10,11 +10,13 @@ import { packBatch, planSteps } from '../../../train/data/pack-batches.js'
 import { tokenizeRecords } from '../../../train/data/tokenize-records.js'
 import type { Kernels } from '../../../train/kernels/kernels.js'
 import { adamWStep, clipGradNorm, createAdamWState, learningRate } from '../../../train/optim/adamw.js'
-import { plainAnswer, ragTaskExample } from './rag-task.js'
+import { plainAnswer, PRETRAIN_JSON_SCHEMA, pretrainJsonAnswer, ragTaskExample } from './rag-task.js'
 
 /**
  * Pre-trains a tiny Llama (all weights, from seeded random init) on the synthetic RAG task with
- * plain-text answers ("The answer is horse [2]."). The result is a base model with a habit, which
+ * plain-text answers ("water [2]") by default and, when the system prompt asks for JSON with
+ * PRETRAIN_JSON_SCHEMA, JSON with its own keys ({"value", "citation"}). The result is a base model
+ * with a habit and some JSON (as real models have), which
  * is what a LoRA adapter is for: changing how a model answers. Built by the project itself because
  * no pretrained weights exist on machines without a network; deterministic for a given recipe.
  */
@@ -27,18 +29,24 @@ export interface PretrainRecipe {
   lr: number
   /** Task family seed of the training examples; held-out evaluations use other seeds. */
   taskSeed: number
+  /**
+   * Share of examples whose system prompt asks for JSON (PRETRAIN_JSON_SCHEMA) and whose answer is
+   * that JSON; the rest answer in plain text. A base model that knows some JSON, as real ones do.
+   */
+  jsonShare?: number
 }
 
 /** Bumped whenever the recipe's meaning changes, so cached fixtures are rebuilt. */
-export const PRETRAIN_RECIPE_VERSION = 1
+export const PRETRAIN_RECIPE_VERSION = 2
 
 export const DEFAULT_PRETRAIN_RECIPE: PretrainRecipe = {
   shape: { hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 128, vocabSize: 1024, contextLength: 2048, seed: 5 },
-  examples: 800,
+  examples: 1200,
   epochs: 2,
   batchSize: 8,
   lr: 3e-3,
   taskSeed: 1,
+  jsonShare: 0.5,
 }
 
 export interface PretrainResult {
@@ -58,7 +66,12 @@ export async function pretrainTinyLlama(o: { recipe?: PretrainRecipe; kernels: K
 
   const llama = await llamaRuntime(false)
   const vocab = await llama.loadModel({ modelPath: initPath, vocabOnly: true })
+  const jsonEvery = recipe.jsonShare ? Math.round(1 / recipe.jsonShare) : 0
   const records = Array.from({ length: recipe.examples }, (_, i) => {
+    if (jsonEvery && i % jsonEvery === jsonEvery - 1) {
+      const e = ragTaskExample(recipe.taskSeed, i, { jsonSchema: PRETRAIN_JSON_SCHEMA })
+      return { line: i + 1, prompt: e.messages, answer: pretrainJsonAnswer(e) }
+    }
     const e = ragTaskExample(recipe.taskSeed, i)
     return { line: i + 1, prompt: e.messages, answer: plainAnswer(e) }
   })

@@ -6,7 +6,8 @@ import { seededRandom } from '../../seeded-random.js'
  * A synthetic retrieval-augmented QA task in the exact prompt layout of `ragtune ask`: four numbered
  * sources (one holds the fact asked about, three are distractors) and a question. Words come from
  * the tiny vocabulary's common words, so each value is a token or two and a tiny model can learn to
- * copy it. Two answer styles: plain text with a citation (what the pre-trained fixture learns) and
+ * copy it. Answer styles: plain text with a citation and JSON {"value", "citation"} when the prompt
+ * asks for it (what the pre-trained fixture learns), and
  * JSON `{"answer", "source"}` (what a LoRA adapter must teach it).
  */
 
@@ -49,8 +50,19 @@ export function factQuestion(f: { entity: string; attribute: string }): string {
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)] as T
 
+/**
+ * The JSON shape the pre-trained model answers in when its system prompt asks for JSON with this
+ * schema: JSON it knows, but not the team's ({"answer", "source"}), which only an adapter teaches.
+ */
+export const PRETRAIN_JSON_SCHEMA = {
+  type: 'object',
+  properties: { value: { type: 'string' }, citation: { type: 'integer', minimum: 1 } },
+  required: ['value', 'citation'],
+  additionalProperties: false,
+} as const
+
 /** Example `index` of the task family `seed`; held-out sets use another seed. */
-export function ragTaskExample(seed: number, index: number): RagTaskExample {
+export function ragTaskExample(seed: number, index: number, opts: { jsonSchema?: Record<string, unknown> } = {}): RagTaskExample {
   const r = seededRandom(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b))
   const facts: Array<{ entity: string; attribute: string; value: string }> = []
   while (facts.length < 4) {
@@ -62,7 +74,7 @@ export function ragTaskExample(seed: number, index: number): RagTaskExample {
   const asked = facts[gold]!
   const sources = facts.map((f, i) => ({ n: i + 1, path: factPath(f.entity), heading: [], text: factSentence(f) }))
   return {
-    messages: buildMessages({ question: factQuestion(asked), sources }),
+    messages: buildMessages({ question: factQuestion(asked), sources, ...(opts.jsonSchema ? { jsonSchema: opts.jsonSchema } : {}) }),
     answer: asked.value,
     source: gold + 1,
   }
@@ -71,6 +83,11 @@ export function ragTaskExample(seed: number, index: number): RagTaskExample {
 /** The plain style the pre-trained fixture answers in: "water [2]" (value first, then the citation). */
 export function plainAnswer(e: RagTaskExample): string {
   return `${e.answer} [${e.source}]`
+}
+
+/** The JSON the pre-trained model knows, asked for by PRETRAIN_JSON_SCHEMA in the prompt. */
+export function pretrainJsonAnswer(e: RagTaskExample): string {
+  return JSON.stringify({ value: e.answer, citation: e.source })
 }
 
 /** The JSON style a LoRA adapter teaches. */

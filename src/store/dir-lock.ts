@@ -24,9 +24,10 @@ export interface DirLock {
  * PGlite runs Postgres single-user inside the process and takes no lock on its data directory: two
  * processes opening one directory would corrupt it. This lock file (pid + host) stops the second,
  * and a lock left by a dead process on this host is taken over instead of blocking forever.
+ * `file` names the lock file (other folders than a store's use the same mechanism).
  */
-export async function acquireDirLock(dir: string): Promise<DirLock> {
-  const path = join(dir, LOCK_FILE)
+export async function acquireDirLock(dir: string, file = LOCK_FILE): Promise<DirLock> {
+  const path = join(dir, file)
   const info: LockInfo = { pid: process.pid, hostname: hostname(), token: randomUUID(), since: new Date().toISOString() }
   // Written aside, then hard-linked into place: the link is atomic and fails if a lock exists, so
   // nobody ever reads a half-written lock file.

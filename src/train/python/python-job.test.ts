@@ -123,5 +123,5 @@ describe('runPythonJob', () => {
     expect(events[0]).toMatchObject({ targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] })
   })
 
-  it.skip('trains a real model end to end — cannot run here: this machine has no transformers, peft, GPU or Hugging Face model (no network); run it on a CUDA machine with them installed', () => {})
+  it.skip('trains a real model end to end — cannot run here: this machine has no transformers, peft, GPU or Hugging Face model (no network); checked by hand on an H200 with scripts/gpu-check (its README holds the results)', () => {})
 })

@@ -30,10 +30,10 @@ export interface PretrainRecipe {
   /** Task family seed of the training examples; held-out evaluations use other seeds. */
   taskSeed: number
   /**
-   * Share of examples whose system prompt asks for JSON (PRETRAIN_JSON_SCHEMA) and whose answer is
-   * that JSON; the rest answer in plain text. A base model that knows some JSON, as real ones do.
+   * Every n-th example's system prompt asks for JSON (PRETRAIN_JSON_SCHEMA) and its answer is that
+   * JSON; the rest answer in plain text. A base model that knows some JSON, as real ones do.
    */
-  jsonShare?: number
+  jsonEvery?: number
 }
 
 /** Bumped whenever the recipe's meaning changes, so cached fixtures are rebuilt. */
@@ -46,7 +46,7 @@ export const DEFAULT_PRETRAIN_RECIPE: PretrainRecipe = {
   batchSize: 8,
   lr: 3e-3,
   taskSeed: 1,
-  jsonShare: 0.5,
+  jsonEvery: 2,
 }
 
 export interface PretrainResult {
@@ -66,7 +66,7 @@ export async function pretrainTinyLlama(o: { recipe?: PretrainRecipe; kernels: K
 
   const llama = await llamaRuntime(false)
   const vocab = await llama.loadModel({ modelPath: initPath, vocabOnly: true })
-  const jsonEvery = recipe.jsonShare ? Math.round(1 / recipe.jsonShare) : 0
+  const jsonEvery = recipe.jsonEvery ?? 0
   const records = Array.from({ length: recipe.examples }, (_, i) => {
     if (jsonEvery && i % jsonEvery === jsonEvery - 1) {
       const e = ragTaskExample(recipe.taskSeed, i, { jsonSchema: PRETRAIN_JSON_SCHEMA })

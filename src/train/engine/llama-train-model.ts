@@ -186,6 +186,9 @@ export class LlamaTrainModel {
     const dxf = new Float32Array(T * c.hidden)
     let loss = 0
     let scored = 0
+    // Dequantized once per micro-batch (not per chunk); one logits buffer serves every chunk.
+    const w = this.weights.output.values(kernels, this.scratch)
+    const chunkLogits = new Float32Array(Math.min(this.headChunk, T) * c.vocab)
     for (let r0 = 0; r0 < T; r0 += this.headChunk) {
       const rows = Math.min(this.headChunk, T - r0)
       const targets = batch.targets.subarray(r0, r0 + rows)
@@ -194,8 +197,7 @@ export class LlamaTrainModel {
       if (any === 0) continue
       scored += any
       const xs = xf.subarray(r0 * c.hidden, (r0 + rows) * c.hidden)
-      const w = this.weights.output.values(kernels, this.scratch)
-      const logits = new Float32Array(rows * c.vocab)
+      const logits = chunkLogits.subarray(0, rows * c.vocab)
       kernels.sgemm({ m: rows, n: c.vocab, k: c.hidden, a: xs, b: w, c: logits, transB: true })
       loss += kernels.crossEntropy({ logits, targets, rows, vocab: c.vocab, scale: opts.lossScale })
       kernels.sgemm({ m: rows, n: c.hidden, k: c.vocab, a: logits, b: w, c: dxf.subarray(r0 * c.hidden, (r0 + rows) * c.hidden) })

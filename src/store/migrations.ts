@@ -49,7 +49,8 @@ const META_LEXICAL = 'store.lexical_backend'
 /** Deleted chunk rows since the last VACUUM (embedded stores vacuum themselves). */
 export const META_DEAD_CHUNKS = 'store.dead_chunks'
 
-const BOOTSTRAP_SQL = `
+/** The migration history table; `migrate()` creates it before anything else. */
+export const BOOTSTRAP_SQL = `
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version integer PRIMARY KEY,
   name text NOT NULL,
@@ -71,8 +72,11 @@ CREATE TABLE documents (
   indexed_at timestamptz NOT NULL
 );`
 
-const chunksSql = (p: SchemaParams): string => `
-CREATE EXTENSION IF NOT EXISTS vector;
+/**
+ * The chunks table with its embedding column of type `embeddingType` (`vector(n)` here; the tests'
+ * stand-in for a server without pgvector passes its own type), without the ANN index.
+ */
+export const chunksTableSql = (embeddingType: string): string => `
 CREATE TABLE chunks (
   id text PRIMARY KEY,
   document_path text NOT NULL REFERENCES documents(path) ON DELETE CASCADE,
@@ -80,9 +84,12 @@ CREATE TABLE chunks (
   text text NOT NULL,
   heading_path jsonb NOT NULL,
   token_count integer NOT NULL,
-  embedding vector(${p.dimensions}) NOT NULL
+  embedding ${embeddingType} NOT NULL
 );
-CREATE INDEX chunks_document_path_idx ON chunks (document_path);
+CREATE INDEX chunks_document_path_idx ON chunks (document_path);`
+
+const chunksSql = (p: SchemaParams): string => `
+CREATE EXTENSION IF NOT EXISTS vector;${chunksTableSql(`vector(${p.dimensions})`)}
 ${HNSW_INDEX_SQL};`
 
 const LEXICAL_SQL: Record<LexicalBackend, string> = {

@@ -2,27 +2,17 @@ import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { RagtuneError } from '../errors.js'
-import type { ActivateAdapterInput, AdapterEvent, AdapterRecord } from '../spec/adapter-registry.js'
-import type { ApiKeyRecord } from '../spec/api-key.js'
-import type { EvalExampleResult, EvalRunFilter, EvalRunRecord } from '../spec/eval-run.js'
-import type { JobOutcome, JobRunFilter, JobRunRecord, JobRunStart } from '../spec/job-run.js'
-import type { AddLabeledResult, DatasetSplit, DatasetVersion, LabeledExample, LabeledExampleFilter, StoredChunk } from '../spec/dataset.js'
-import type { Label, LabelFilter, QueryLogEntry, QueryLogFilter } from '../spec/query-log.js'
+import type { ActivateAdapterInput, AdapterRecord } from '../spec/adapter-registry.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
 import { AdapterTables } from './adapter-registry-sql.js'
-import { ApiKeyTables } from './api-key-sql.js'
-import { DatasetTables } from './dataset-sql.js'
 import { acquireDirLock, type DirLock } from './dir-lock.js'
-import { EvalRunTables } from './eval-run-sql.js'
-import { JobRunTables } from './job-run-sql.js'
 import {
   checkDimensions, DROP_HNSW_INDEX_SQL, HNSW_INDEX_SQL, migrate, readSchemaParams, type LexicalBackend, type SchemaParams,
 } from './migrations.js'
 import { bootPostgres, resolveLexical, type LexicalChoice } from './pglite-boot.js'
-import { QueryLogTables } from './query-log-sql.js'
+import { SqlStore } from './sql-store.js'
 import { checkK, checkQueryVector, validateChunks } from './store-checks.js'
 import * as q from './store-sql.js'
-import { readMeta, writeMeta } from './meta-sql.js'
 
 export type { LexicalChoice } from './pglite-boot.js'
 
@@ -35,9 +25,10 @@ export interface PGliteStoreOptions {
 /**
  * The embedded store: real Postgres (PGlite) in-process with pgvector HNSW for dense search and
  * pg_textsearch BM25 (or tsvector) for lexical search, so chunks, vectors, the full-text index and
- * the manifest change together in one transaction and can never drift apart.
+ * the manifest change together in one transaction and can never drift apart. Listing, lexical search
+ * and the relational tables are shared with the server store (sql-store.ts).
  */
-export class PGliteStore implements Store {
+export class PGliteStore extends SqlStore<PGlite> implements Store {
   /** Non-fatal problems found while opening (e.g. BM25 unavailable, tsvector used instead). */
   readonly warnings: string[]
   private params: SchemaParams | null
@@ -45,13 +36,14 @@ export class PGliteStore implements Store {
   private bulkDepth = 0
 
   private constructor(
-    private readonly db: PGlite,
+    db: PGlite,
     private readonly dataDir: string | null,
     private readonly lock: DirLock | null,
-    private readonly lexical: LexicalBackend,
+    protected readonly lexical: LexicalBackend,
     params: SchemaParams | null,
     warnings: string[],
   ) {
+    super(db)
     this.params = params
     this.warnings = warnings
   }
@@ -98,12 +90,6 @@ export class PGliteStore implements Store {
     this.params = await this.db.transaction((tx) => migrate(tx, wanted))
   }
 
-  async listDocuments(): Promise<DocumentRecord[]> {
-    this.ready()
-    const res = await this.db.query<q.DocumentRow>(q.LIST_DOCUMENTS_SQL)
-    return res.rows.map(q.toDocument)
-  }
-
   async replaceDocument(doc: DocumentRecord, chunks: ChunkRecord[]): Promise<void> {
     const params = this.ready()
     validateChunks(doc, chunks, params.dimensions)
@@ -138,27 +124,6 @@ export class PGliteStore implements Store {
     })
   }
 
-  async searchLexical(query: string, k: number): Promise<StoreHit[]> {
-    this.ready()
-    checkK(k)
-    if (k === 0 || query.trim() === '') return []
-    let param = query
-    if (this.lexical === 'tsvector') {
-      const built = await this.db.query<{ query: string | null }>(q.OR_TSQUERY_SQL, [query])
-      const tsquery = built.rows[0]?.query
-      if (tsquery == null) return []
-      param = tsquery
-    }
-    const res = await this.db.query<q.HitRow>(q.LEXICAL_SEARCH_SQL[this.lexical], [param, k])
-    return (this.lexical === 'bm25' ? q.keepMatches(res.rows) : res.rows).map(q.toHit)
-  }
-
-  async chunkCount(): Promise<number> {
-    this.ready()
-    const res = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks')
-    return res.rows[0]?.n ?? 0
-  }
-
   async stats(): Promise<StoreStats> {
     this.checkOpen()
     const counts = this.params
@@ -174,44 +139,6 @@ export class PGliteStore implements Store {
     }
   }
 
-  // The query log and API keys: shared SQL (query-log-sql.ts, api-key-sql.ts); async so a closed or new store rejects, never throws.
-  async appendQueryLog(entry: QueryLogEntry): Promise<void> { return this.logs().append(entry) }
-  async getQueryLog(id: string): Promise<QueryLogEntry | null> { return this.logs().get(id) }
-  async listQueryLogs(filter?: QueryLogFilter): Promise<QueryLogEntry[]> { return this.logs().list(filter) }
-  async addLabel(label: Label): Promise<void> { return this.logs().addLabel(label) }
-  async listLabels(filter?: LabelFilter): Promise<Label[]> { return this.logs().listLabels(filter) }
-  async addApiKey(key: ApiKeyRecord): Promise<void> { return this.keys().add(key) }
-  async listApiKeys(): Promise<ApiKeyRecord[]> { return this.keys().list() }
-  async revokeApiKey(name: string, at = new Date().toISOString()): Promise<ApiKeyRecord> { return this.keys().revoke(name, at) }
-  // Imported labels and dataset versions: shared SQL (dataset-sql.ts).
-  async addLabeledExamples(examples: LabeledExample[]): Promise<AddLabeledResult> { return this.datasets().addLabeled(examples) }
-  async listLabeledExamples(filter?: LabeledExampleFilter): Promise<LabeledExample[]> { return this.datasets().listLabeled(filter) }
-  async saveDataset(version: DatasetVersion, records: Array<{ split: DatasetSplit; record: unknown }>): Promise<void> { return this.datasets().save(version, records) }
-  async getDataset(ref: { id: string } | { hash: string }): Promise<DatasetVersion | null> { return 'id' in ref ? this.datasets().get(ref.id) : this.datasets().findByHash(ref.hash) }
-  async listDatasets(): Promise<DatasetVersion[]> { return this.datasets().list() }
-  async listDatasetRecords(id: string, split: DatasetSplit): Promise<unknown[]> { return this.datasets().records(id, split) }
-  async getChunks(query: { ids: string[] } | { documentPaths: string[] }): Promise<StoredChunk[]> { return this.datasets().chunks(query) }
-  // Adapter registry and eval runs: shared SQL (adapter-registry-sql.ts, eval-run-sql.ts); every multi-row write is one transaction.
-  async addAdapter(record: AdapterRecord, event: AdapterEvent): Promise<void> { return this.inTx((tx) => new AdapterTables(tx).add(record, event)) }
-  async getAdapter(name: string): Promise<AdapterRecord | null> { return this.adapters().get(name) }
-  async listAdapters(): Promise<AdapterRecord[]> { return this.adapters().list() }
-  async getActiveAdapter(): Promise<AdapterRecord | null> { return this.adapters().active() }
-  async activateAdapter(input: ActivateAdapterInput): Promise<AdapterRecord> { return this.inTx((tx) => new AdapterTables(tx).activate(input)) }
-  async removeAdapter(name: string, event: AdapterEvent): Promise<void> { return this.inTx((tx) => new AdapterTables(tx).remove(name, event)) }
-  async listAdapterEvents(filter?: { adapter?: string }): Promise<AdapterEvent[]> { return this.adapters().events(filter) }
-  async addEvalRun(run: EvalRunRecord, results: EvalExampleResult[]): Promise<void> { return this.inTx((tx) => new EvalRunTables(tx).add(run, results)) }
-  async getEvalRun(id: string): Promise<EvalRunRecord | null> { return this.evalRuns().get(id) }
-  async listEvalRuns(filter?: EvalRunFilter): Promise<EvalRunRecord[]> { return this.evalRuns().list(filter) }
-  async listEvalResults(runId: string): Promise<EvalExampleResult[]> { return this.evalRuns().results(runId) }
-  // Scheduled job runs: shared SQL (job-run-sql.ts); the partial unique index on running rows is the no-concurrent-run guard.
-  async startJobRun(run: JobRunRecord): Promise<JobRunStart> { return this.jobs().start(run) }
-  async addJobRun(run: JobRunRecord): Promise<void> { return this.jobs().add(run) }
-  async heartbeatJobRun(id: string, at: string): Promise<boolean> { return this.jobs().heartbeat(id, at) }
-  async finishJobRun(id: string, end: { outcome: Exclude<JobOutcome, 'running'>; finishedAt: string; detail: Record<string, unknown> }): Promise<boolean> { return this.jobs().finish(id, end) }
-  async failRunningJobRun(id: string, at: string, detail: Record<string, unknown>): Promise<boolean> { return this.jobs().failRunning(id, at, detail) }
-  async getJobRun(id: string): Promise<JobRunRecord | null> { return this.jobs().get(id) }
-  async listJobRuns(filter?: JobRunFilter): Promise<JobRunRecord[]> { return this.jobs().list(filter) }
-
   /** Vacuums after deleting, as PGlite runs no autovacuum. */
   async pruneQueryLogs(olderThan: Date): Promise<number> {
     const n = await this.logs().prune(olderThan)
@@ -219,15 +146,8 @@ export class PGliteStore implements Store {
     return n
   }
 
-  async getMeta(key: string): Promise<string | null> {
-    this.ready()
-    return readMeta(this.db, key)
-  }
-
-  async setMeta(key: string, value: string): Promise<void> {
-    this.ready()
-    return writeMeta(this.db, key, value)
-  }
+  /** PGlite is one connection owned by this process: a plain transaction serializes promotions (no advisory lock, no NOTIFY). */
+  async activateAdapter(input: ActivateAdapterInput): Promise<AdapterRecord> { return this.inTx((tx) => new AdapterTables(tx).activate(input)) }
 
   /** Shuts Postgres down (flushing the data directory) and releases the directory lock. */
   async close(): Promise<void> {
@@ -268,15 +188,7 @@ export class PGliteStore implements Store {
     if (this.closed) throw new RagtuneError('STORE_CLOSED', 'the store was closed', { hint: 'open it again with PGliteStore.open()' })
   }
 
-  private logs(): QueryLogTables { this.ready(); return new QueryLogTables(this.db) }
-  private keys(): ApiKeyTables { this.ready(); return new ApiKeyTables(this.db) }
-  private datasets(): DatasetTables { this.ready(); return new DatasetTables(this.db, (fn) => this.db.transaction(fn)) }
-  private adapters(): AdapterTables { this.ready(); return new AdapterTables(this.db) }
-  private evalRuns(): EvalRunTables { this.ready(); return new EvalRunTables(this.db) }
-  private jobs(): JobRunTables { this.ready(); return new JobRunTables(this.db) }
-  private async inTx<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> { this.ready(); return this.db.transaction(fn) }
-
-  private ready(): SchemaParams {
+  protected ready(): SchemaParams {
     this.checkOpen()
     if (!this.params) {
       throw new RagtuneError('STORE_NOT_INITIALISED', 'the store has no schema yet: its vector width is unknown', {

@@ -1,12 +1,14 @@
 import { RagtuneError } from '../errors.js'
+import type { ActivateAdapterInput, AdapterRecord } from '../spec/adapter-registry.js'
 import type { ActiveAdapterEvents } from '../spec/store-events.js'
 import type { ChunkRecord, DocumentRecord, Store, StoreHit, StoreInitOptions, StoreStats } from '../spec/store.js'
+import { AdapterTables } from './adapter-registry-sql.js'
 import { checkDimensions, migrate, readSchemaParams, type LexicalBackend, type SchemaParams } from './migrations.js'
 import { resolveLexical, type LexicalChoice } from './pglite-boot.js'
 import { advisoryKey, PgDatabase, type PgDatabaseOptions, type PgExecutor } from './postgres-database.js'
 import { PgListener } from './postgres-listener.js'
 import { bulkLoadLocked, repairAnnIndex } from './postgres-bulk-load.js'
-import { PostgresTables } from './postgres-tables.js'
+import { SqlStore } from './sql-store.js'
 import { checkK, checkQueryVector, validateChunks } from './store-checks.js'
 import * as q from './store-sql.js'
 
@@ -18,9 +20,11 @@ export interface PostgresStoreOptions extends PgDatabaseOptions {
  * The server store: PostgreSQL with pgvector through `pg`, with the embedded store's migrations and
  * SQL. Many processes may open it at once (several `ragtune serve`, an indexer, the CLI): schema
  * changes, bulk loads, promotions and each document's replacement are serialized by advisory locks,
- * and promotions are announced with NOTIFY (`watchActiveAdapter`).
+ * and promotions are announced with NOTIFY (`watchActiveAdapter`). Listing, lexical search and the
+ * relational tables (query log, labels, API keys, datasets, the adapter registry, eval runs, job runs,
+ * meta) go through the same code as the embedded store (sql-store.ts); only pruning and promotion differ.
  */
-export class PostgresStore extends PostgresTables implements Store, ActiveAdapterEvents {
+export class PostgresStore extends SqlStore<PgDatabase> implements Store, ActiveAdapterEvents {
   /** Non-fatal problems found while opening (e.g. BM25 unavailable, tsvector used instead). */
   readonly warnings: string[]
   private params: SchemaParams | null
@@ -28,15 +32,18 @@ export class PostgresStore extends PostgresTables implements Store, ActiveAdapte
   private bulkDepth = 0
   private iterative: Promise<boolean> | undefined
   private readonly listeners = new Set<PgListener>()
+  /** NOTIFY channel of this schema's active-adapter changes (hashed: channel names stop at 63 bytes). */
+  private readonly adapterChannel: string
 
   private constructor(
     db: PgDatabase,
-    private lexical: LexicalBackend,
+    protected lexical: LexicalBackend,
     private readonly lexicalChoice: LexicalChoice,
     params: SchemaParams | null,
     warnings: string[],
   ) {
     super(db)
+    this.adapterChannel = `ragtune_adapters_${BigInt.asUintN(64, BigInt(advisoryKey(db.schema, 'adapter-channel'))).toString(16)}`
     this.params = params
     this.warnings = warnings
   }
@@ -75,11 +82,6 @@ export class PostgresStore extends PostgresTables implements Store, ActiveAdapte
     }
   }
 
-  async listDocuments(): Promise<DocumentRecord[]> {
-    this.ready()
-    return (await this.db.query<q.DocumentRow>(q.LIST_DOCUMENTS_SQL)).rows.map(q.toDocument)
-  }
-
   async replaceDocument(doc: DocumentRecord, chunks: ChunkRecord[]): Promise<void> {
     const params = this.ready()
     validateChunks(doc, chunks, params.dimensions)
@@ -114,25 +116,6 @@ export class PostgresStore extends PostgresTables implements Store, ActiveAdapte
     })
   }
 
-  async searchLexical(query: string, k: number): Promise<StoreHit[]> {
-    this.ready()
-    checkK(k)
-    if (k === 0 || query.trim() === '') return []
-    let param = query
-    if (this.lexical === 'tsvector') {
-      const tsquery = (await this.db.query<{ query: string | null }>(q.OR_TSQUERY_SQL, [query])).rows[0]?.query
-      if (tsquery == null) return []
-      param = tsquery
-    }
-    const res = await this.db.query<q.HitRow>(q.LEXICAL_SEARCH_SQL[this.lexical], [param, k])
-    return (this.lexical === 'bm25' ? q.keepMatches(res.rows) : res.rows).map(q.toHit)
-  }
-
-  async chunkCount(): Promise<number> {
-    this.ready()
-    return (await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks')).rows[0]?.n ?? 0
-  }
-
   /** `diskBytes` is what this schema's tables and their indexes take on the server. */
   async stats(): Promise<StoreStats> {
     this.checkOpen()
@@ -152,6 +135,24 @@ export class PostgresStore extends PostgresTables implements Store, ActiveAdapte
       embeddingModel: this.params?.embeddingModel ?? null,
       diskBytes: row ? Number(row.bytes) : null,
     }
+  }
+
+  /** Autovacuum reclaims the space on a server; no VACUUM here (it would block other writers). */
+  async pruneQueryLogs(olderThan: Date): Promise<number> { return this.logs().prune(olderThan) }
+
+  /**
+   * The check-then-move of the active pointer runs under a transaction-level advisory lock: two
+   * processes promoting at once are serialized, and the second sees the first's result (its
+   * `expectedActive` no longer holds: ADAPTER_CONFLICT) instead of silently overwriting it. The move
+   * is announced with NOTIFY in the same transaction, so listeners hear of it exactly when it commits.
+   */
+  async activateAdapter(input: ActivateAdapterInput): Promise<AdapterRecord> {
+    return this.inTx(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(this.db.schema, 'promote')])
+      const record = await new AdapterTables(tx).activate(input)
+      await tx.query('SELECT pg_notify($1, $2)', [this.adapterChannel, JSON.stringify({ active: record.name, id: record.id })])
+      return record
+    })
   }
 
   /**

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { MIGRATIONS } from '../../src/store/migrations.js'
+import { BOOTSTRAP_SQL, chunksTableSql, MIGRATIONS } from '../../src/store/migrations.js'
 
 /**
  * Debian packages no pgvector for its PostgreSQL, so a real server here cannot run migration 2
@@ -17,21 +17,11 @@ export async function layOutWithoutPgvector(url: string, schema: string): Promis
     await client.query(`SET search_path TO ${schema}, public`)
     await client.query('BEGIN')
     // The same table migrate() bootstraps.
-    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())')
+    await client.query(BOOTSTRAP_SQL)
     const params = { dimensions: 8, embeddingModel: 'unused', lexicalBackend: 'tsvector' as const }
     await client.query(MIGRATIONS[0]!.sql(params))
-    await client.query(`
-      CREATE DOMAIN vector AS text CHECK (VALUE ~ '^\\[.*\\]$');
-      CREATE TABLE chunks (
-        id text PRIMARY KEY,
-        document_path text NOT NULL REFERENCES documents(path) ON DELETE CASCADE,
-        ordinal integer NOT NULL,
-        text text NOT NULL,
-        heading_path jsonb NOT NULL,
-        token_count integer NOT NULL,
-        embedding vector NOT NULL
-      );
-      CREATE INDEX chunks_document_path_idx ON chunks (document_path);`)
+    // Migration 2's chunks table, its embedding column of the stand-in type and without the HNSW index.
+    await client.query(`CREATE DOMAIN vector AS text CHECK (VALUE ~ '^\\[.*\\]$');${chunksTableSql('vector')}`)
     await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2), ($3, $4)', [MIGRATIONS[0]!.version, MIGRATIONS[0]!.name, MIGRATIONS[1]!.version, MIGRATIONS[1]!.name])
     await client.query('COMMIT')
   } finally {

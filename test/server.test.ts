@@ -1,9 +1,8 @@
-import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Label, QueryLogEntry } from '../src/spec/query-log.js'
 import { PGliteStore } from '../src/store/pglite-store.js'
-import { createKey, indexedWorkspace, parseSse, post, startServe, tinyConfig, type ServeProcess } from './helpers/serve.js'
+import { indexedWorkspace, parseSse, post, serveWithKeys, stopServeAndRemove, tinyConfig, type ServeProcess } from './helpers/serve.js'
 
 // One real `ragtune serve` for the whole file: maxConcurrent 1 and maxQueue 1 make backpressure easy
 // to reach; the last test shuts it down with SIGTERM, and the store is read after that.
@@ -27,15 +26,10 @@ beforeAll(async () => {
     },
     tinyConfig({ server: { maxConcurrent: 1, maxQueue: 1, bodyLimitBytes: 16 * 1024, requestTimeoutMs: 4000, cors: { origins: ['http://app.example'] } } }),
   )
-  reader = await createKey(cwd, 'reader', 'query')
-  admin = await createKey(cwd, 'ops', 'admin')
-  server = await startServe(cwd)
+  ;({ server, reader, admin } = await serveWithKeys(cwd))
 })
 
-afterAll(async () => {
-  if (server && server.child.exitCode === null) server.child.kill('SIGKILL')
-  if (cwd) await rm(cwd, { recursive: true, force: true })
-})
+afterAll(() => stopServeAndRemove(server, cwd))
 
 const api = (p: string): string => `${server.url}${p}`
 async function errorOf(res: Response): Promise<{ type: string; code: string; message: string; param: string | null }> {

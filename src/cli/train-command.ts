@@ -12,13 +12,12 @@ import { addAdapter } from '../registry/adapter-registry.js'
 import { generatorModelPath, openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, intOption, printJson } from './common.js'
 import { ProgressBar } from './progress-bar.js'
-import { trainWithOpenAI } from './train-openai.js'
+import { trainWithOpenAI, type OpenAITrainFlags } from './train-openai.js'
 
-interface TrainFlags {
+/** Every `ragtune train` flag: the ones the OpenAI backend reads too (OpenAITrainFlags), and the local trainers' own. */
+interface TrainFlags extends Omit<OpenAITrainFlags, 'ignored'> {
   dataset: string
   base?: string
-  out: string
-  resume?: boolean
   backend: string
   rank?: number
   alpha?: string
@@ -27,23 +26,13 @@ interface TrainFlags {
   lr?: string
   schedule?: string
   warmupRatio?: string
-  epochs?: number
-  batchSize?: number
   gradAccum?: number
   maxLength?: number
-  seed?: string
   checkpointEvery?: number
   threads?: number
   kernels?: string
-  json?: boolean
   hfModel?: string
   python?: string
-  register?: boolean
-  openaiModel?: string
-  openaiBaseUrl?: string
-  lrMultiplier?: string
-  suffix?: string
-  pollSeconds?: string
 }
 
 function numberFlag(name: string, value: string | undefined): number | undefined {

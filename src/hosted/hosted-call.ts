@@ -109,7 +109,8 @@ function networkMessage(err: unknown): string {
   return typeof e?.message === 'string' ? e.message : String(err)
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`; rejects with the signal's reason as soon as it is aborted (at once if it already is). */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
     const timer = setTimeout(() => {

@@ -5,23 +5,16 @@ import { RagtuneError } from '../errors.js'
 import { checkAdapterFits, metadataValue } from '../models/llama/adapter-check.js'
 import { fileId, fileSha256 } from '../models/llama/llama-runtime.js'
 import { ulid } from '../observe/ulid.js'
-import { BASE_ADAPTER, type AdapterRecord } from '../spec/adapter-registry.js'
+import type { AdapterRecord } from '../spec/adapter-registry.js'
 import type { Store } from '../spec/store.js'
-import { ADAPTER_NAME, unknownAdapter } from '../store/adapter-registry-sql.js'
+import { unknownAdapter } from '../store/adapter-registry-sql.js'
+import { checkAdapterName, registerCandidate, type CandidateLineage } from './candidate.js'
 
-export interface AddAdapterInput {
-  /** Registry name: 1-64 letters, digits, `.`, `_`, `-`; not `base`. */
-  name: string
+export interface AddAdapterInput extends CandidateLineage {
   /** The GGUF LoRA file (kept where it is; its sha256 is recorded). */
   file: string
   /** The base GGUF it must fit; when given, every LoRA tensor is checked against it. */
   baseModelPath?: string | null
-  datasetVersion?: string | null
-  trainingConfig?: Record<string, unknown> | null
-  /** A registered adapter this one continues from. */
-  parent?: string | null
-  /** Why it was added (shown in the history). */
-  reason?: string | null
 }
 
 /**
@@ -30,34 +23,19 @@ export interface AddAdapterInput {
  * row exists, so the registry never lists an adapter that cannot load.
  */
 export async function addAdapter(store: Store, input: AddAdapterInput): Promise<AdapterRecord> {
-  if (!ADAPTER_NAME.test(input.name) || input.name === BASE_ADAPTER) {
-    throw new RagtuneError('USAGE', `adapter names are 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit, and not "${BASE_ADAPTER}"; got "${input.name}"`)
-  }
+  checkAdapterName(input.name)
   const file = path.resolve(input.file)
   await requireFile(file)
   if (input.baseModelPath) await checkAdapterFits(await readGguf(input.baseModelPath), input.baseModelPath, file)
   else await requireLoraGguf(file)
   if (input.parent && !(await store.getAdapter(input.parent))) throw unknownAdapter(input.parent)
   const sha = await fileSha256(file)
-  const now = new Date().toISOString()
-  const record: AdapterRecord = {
-    name: input.name,
-    id: `${input.name}@${sha.slice(0, 12)}`,
+  return registerCandidate(store, input, sha, {
     filePath: file,
     fileSha256: sha,
     baseModel: input.baseModelPath ? await fileId(input.baseModelPath) : null,
     baseModelSha256: input.baseModelPath ? await fileSha256(input.baseModelPath) : null,
-    datasetVersion: input.datasetVersion ?? null,
-    trainingConfig: input.trainingConfig ?? null,
-    parent: input.parent ?? null,
-    status: 'candidate',
-    createdAt: now,
-    activatedAt: null,
-  }
-  await store.addAdapter(record, {
-    id: ulid(), time: now, action: 'add', adapter: input.name, previous: null, forced: false, reason: input.reason ?? null, detail: { file, sha256: sha },
-  })
-  return record
+  }, { file, sha256: sha })
 }
 
 /** Removes a candidate or retired adapter's row (never its file); the history keeps its events. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { BIN, ragtune } from './cli.js'
 import { makeCorpus } from './corpus.js'
@@ -58,6 +58,19 @@ export function startServe(cwd: string, ...args: string[]): Promise<ServeProcess
     })
     void exited.then((code) => reject(new Error(`ragtune serve exited ${code} before serving:\n${err}`)))
   })
+}
+
+/** A query key ("reader") and an admin key ("ops") for `cwd`, then `ragtune serve` there. */
+export async function serveWithKeys(cwd: string, ...args: string[]): Promise<{ server: ServeProcess; reader: string; admin: string }> {
+  const reader = await createKey(cwd, 'reader', 'query')
+  const admin = await createKey(cwd, 'ops', 'admin')
+  return { server: await startServe(cwd, ...args), reader, admin }
+}
+
+/** afterAll of a served workspace: kills the server if it still runs, then removes the folder. Either may be unset (a failed beforeAll). */
+export async function stopServeAndRemove(server: ServeProcess | undefined, cwd: string | undefined): Promise<void> {
+  if (server && server.child.exitCode === null) server.child.kill('SIGKILL')
+  if (cwd) await rm(cwd, { recursive: true, force: true })
 }
 
 /** JSON POST with an optional bearer key. */

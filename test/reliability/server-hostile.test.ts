@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { llamaRuntime } from '../../src/models/llama/llama-runtime.js'
 import type { QueryLogEntry } from '../../src/spec/query-log.js'
 import { PGliteStore } from '../../src/store/pglite-store.js'
 import { tinyLlama } from '../fixtures/tiny-llama.js'
-import { createKey, indexedWorkspace, post, startServe, tinyConfig, type ServeProcess } from '../helpers/serve.js'
+import { indexedWorkspace, post, serveWithKeys, stopServeAndRemove, tinyConfig, type ServeProcess } from '../helpers/serve.js'
 import { prng, scaled } from './helpers.js'
 import { rawGet, rawRequest } from './raw-http.js'
 
@@ -38,15 +38,10 @@ let log: QueryLogEntry[] = []
 beforeAll(async () => {
   cwd = await indexedWorkspace(DOCS, tinyConfig({ server: { maxConcurrent: 1, maxQueue: 64, bodyLimitBytes: 256 * 1024, requestTimeoutMs: 20_000 } }))
   await writeFile(path.join(cwd, 'secret.txt'), SENTINEL)
-  reader = await createKey(cwd, 'reader', 'query')
-  admin = await createKey(cwd, 'ops', 'admin')
-  server = await startServe(cwd)
+  ;({ server, reader, admin } = await serveWithKeys(cwd))
 })
 
-afterAll(async () => {
-  if (server && server.child.exitCode === null) server.child.kill('SIGKILL')
-  if (cwd) await rm(cwd, { recursive: true, force: true })
-})
+afterAll(() => stopServeAndRemove(server, cwd))
 
 const api = (p: string): string => `${server.url}${p}`
 

@@ -142,36 +142,27 @@ export class JsKernels implements Kernels {
   attentionForward(args: Widen<AttentionArgs & { out: Float32Array; lse: Float32Array }>): void {
     const { T, heads, kvHeads, headDim: D, scale } = checkAttention('attentionForward', args as AttentionArgs, {}, { out: args.out, lse: args.lse }, true)
     const { q, k, v, segments, out, lse } = args
-    const group = heads / kvHeads
     const scores = new Float64Array(maxSegment(segments))
     const acc = new Float64Array(D)
-    for (let s = 0; s + 1 < segments.length; s++) {
-      const start = segments[s]!
-      for (let h = 0; h < heads; h++) {
-        const kv = Math.floor(h / group) * D
-        for (let i = start; i < segments[s + 1]!; i++) {
-          const len = i - start + 1
-          const qi = (i * heads + h) * D
-          let max = -Infinity
-          for (let j = 0; j < len; j++) {
-            const kj = (start + j) * kvHeads * D + kv
-            let dot = 0
-            for (let d = 0; d < D; d++) dot += q[qi + d]! * k[kj + d]!
-            scores[j] = scale * dot
-            max = Math.max(max, scores[j]!)
-          }
-          let sum = 0
-          acc.fill(0)
-          for (let j = 0; j < len; j++) {
-            const p = Math.exp(scores[j]! - max)
-            sum += p
-            const vj = (start + j) * kvHeads * D + kv
-            for (let d = 0; d < D; d++) acc[d] = acc[d]! + p * v[vj + d]!
-          }
-          for (let d = 0; d < D; d++) out[qi + d] = acc[d]! / sum
-          lse[h * T + i] = max + Math.log(sum)
-        }
+    for (const { h, i, start, len, qi, kv } of causalRows(segments, heads, kvHeads, D)) {
+      let max = -Infinity
+      for (let j = 0; j < len; j++) {
+        const kj = (start + j) * kvHeads * D + kv
+        let dot = 0
+        for (let d = 0; d < D; d++) dot += q[qi + d]! * k[kj + d]!
+        scores[j] = scale * dot
+        max = Math.max(max, scores[j]!)
       }
+      let sum = 0
+      acc.fill(0)
+      for (let j = 0; j < len; j++) {
+        const p = Math.exp(scores[j]! - max)
+        sum += p
+        const vj = (start + j) * kvHeads * D + kv
+        for (let d = 0; d < D; d++) acc[d] = acc[d]! + p * v[vj + d]!
+      }
+      for (let d = 0; d < D; d++) out[qi + d] = acc[d]! / sum
+      lse[h * T + i] = max + Math.log(sum)
     }
   }
 
@@ -179,45 +170,36 @@ export class JsKernels implements Kernels {
     const sizes = checkAttention('attentionBackward', args as AttentionArgs, { out: args.out, lse: args.lse, dOut: args.dOut }, { dq: args.dq, dk: args.dk, dv: args.dv }, true)
     const { T, heads, kvHeads, headDim: D, scale } = sizes
     const { q, k, v, segments, out, lse, dOut, dq, dk, dv } = args
-    const group = heads / kvHeads
     // dk and dv gather from every query row: summed in double, written once at the end.
     const dkAcc = new Float64Array(T * kvHeads * D)
     const dvAcc = new Float64Array(T * kvHeads * D)
     const dqAcc = new Float64Array(D)
     const p = new Float64Array(maxSegment(segments))
-    for (let s = 0; s + 1 < segments.length; s++) {
-      const start = segments[s]!
-      for (let h = 0; h < heads; h++) {
-        const kv = Math.floor(h / group) * D
-        for (let i = start; i < segments[s + 1]!; i++) {
-          const len = i - start + 1
-          const qi = (i * heads + h) * D
-          const l = lse[h * T + i]!
-          // Softmax backward: dS_ij = P_ij · (dP_ij − Σ_j' P_ij' dP_ij'), and that sum is dOut_i · out_i.
-          let delta = 0
-          for (let d = 0; d < D; d++) delta += dOut[qi + d]! * out[qi + d]!
-          for (let j = 0; j < len; j++) {
-            const kj = (start + j) * kvHeads * D + kv
-            let dot = 0
-            for (let d = 0; d < D; d++) dot += q[qi + d]! * k[kj + d]!
-            p[j] = Math.exp(scale * dot - l)
-          }
-          dqAcc.fill(0)
-          for (let j = 0; j < len; j++) {
-            const kj = (start + j) * kvHeads * D + kv
-            const pj = p[j]!
-            let dp = 0
-            for (let d = 0; d < D; d++) dp += dOut[qi + d]! * v[kj + d]!
-            const ds = scale * pj * (dp - delta)
-            for (let d = 0; d < D; d++) {
-              dqAcc[d] = dqAcc[d]! + ds * k[kj + d]!
-              dkAcc[kj + d] = dkAcc[kj + d]! + ds * q[qi + d]!
-              dvAcc[kj + d] = dvAcc[kj + d]! + pj * dOut[qi + d]!
-            }
-          }
-          for (let d = 0; d < D; d++) dq[qi + d] = dqAcc[d]!
+    for (const { h, i, start, len, qi, kv } of causalRows(segments, heads, kvHeads, D)) {
+      const l = lse[h * T + i]!
+      // Softmax backward: dS_ij = P_ij · (dP_ij − Σ_j' P_ij' dP_ij'), and that sum is dOut_i · out_i.
+      let delta = 0
+      for (let d = 0; d < D; d++) delta += dOut[qi + d]! * out[qi + d]!
+      for (let j = 0; j < len; j++) {
+        const kj = (start + j) * kvHeads * D + kv
+        let dot = 0
+        for (let d = 0; d < D; d++) dot += q[qi + d]! * k[kj + d]!
+        p[j] = Math.exp(scale * dot - l)
+      }
+      dqAcc.fill(0)
+      for (let j = 0; j < len; j++) {
+        const kj = (start + j) * kvHeads * D + kv
+        const pj = p[j]!
+        let dp = 0
+        for (let d = 0; d < D; d++) dp += dOut[qi + d]! * v[kj + d]!
+        const ds = scale * pj * (dp - delta)
+        for (let d = 0; d < D; d++) {
+          dqAcc[d] = dqAcc[d]! + ds * k[kj + d]!
+          dkAcc[kj + d] = dkAcc[kj + d]! + ds * q[qi + d]!
+          dvAcc[kj + d] = dvAcc[kj + d]! + pj * dOut[qi + d]!
         }
       }
+      for (let d = 0; d < D; d++) dq[qi + d] = dqAcc[d]!
     }
     for (let i = 0; i < T * kvHeads * D; i++) {
       dk[i] = dkAcc[i]!
@@ -279,4 +261,22 @@ function maxSegment(segments: Int32Array): number {
   let longest = 0
   for (let s = 0; s + 1 < segments.length; s++) longest = Math.max(longest, segments[s + 1]! - segments[s]!)
   return longest
+}
+
+/**
+ * The query rows of causal attention over packed segments, in the order both attention kernels
+ * walk them: per segment, per head, token `i` attends to the `len` keys `start..i` of its own
+ * segment. `qi` is where row i of head h starts in q (and out, dOut, dq); `kv` is the offset, within
+ * a token's kvHeads·D values of k and v, of the key/value head that head h shares (grouped-query
+ * attention: heads / kvHeads query heads to each).
+ */
+function* causalRows(segments: Int32Array, heads: number, kvHeads: number, D: number): Generator<{ h: number; i: number; start: number; len: number; qi: number; kv: number }> {
+  const group = heads / kvHeads
+  for (let s = 0; s + 1 < segments.length; s++) {
+    const start = segments[s]!
+    for (let h = 0; h < heads; h++) {
+      const kv = Math.floor(h / group) * D
+      for (let i = start; i < segments[s + 1]!; i++) yield { h, i, start, len: i - start + 1, qi: (i * heads + h) * D, kv }
+    }
+  }
 }

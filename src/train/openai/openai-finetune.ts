@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import OpenAI, { toFile } from 'openai'
 import { RagtuneError } from '../../errors.js'
-import { callHosted, type HostedCallOptions, type RetryPolicy } from '../../hosted/hosted-call.js'
+import { abortableSleep, callHosted, type HostedCallOptions, type RetryPolicy } from '../../hosted/hosted-call.js'
 import type { ServiceInfo } from '../../hosted/hosted-errors.js'
 import { hostedFetch } from '../../hosted/hosted-fetch.js'
 import type { TrainEvent } from '../train-report.js'
@@ -176,18 +176,10 @@ function detached(jobId: string, out: string): RagtuneError {
   })
 }
 
+/** The wait between polls; stopped, it rejects with ABORTED, which the follow loop turns into "detached". */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new RagtuneError('ABORTED', 'aborted'))
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(new RagtuneError('ABORTED', 'aborted'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
+  return abortableSleep(ms, signal).catch(() => {
+    throw new RagtuneError('ABORTED', 'aborted')
   })
 }
 

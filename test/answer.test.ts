@@ -4,6 +4,7 @@ import { answer, type AnswerOptions } from '../src/answer/answer.js'
 import { indexFolder } from '../src/ingest/indexer.js'
 import { LlamaCppGenerator } from '../src/models/llama/llama-cpp-generator.js'
 import { TransformersEmbeddingModel } from '../src/models/transformers/transformers-embedding-model.js'
+import { newQueryId } from '../src/observe/query-log.js'
 import { PGliteStore } from '../src/store/pglite-store.js'
 import { tinyLlama } from './fixtures/tiny-llama.js'
 import { tinyModelDirs } from './fixtures/tiny-models.js'
@@ -113,5 +114,17 @@ describe('answer()', () => {
     const [latest] = await store.listQueryLogs({ limit: 1, hasError: true })
     expect(latest).toMatchObject({ answer: null, error: { code: 'PROMPT_TOO_LONG' } })
     expect(latest!.prompt!.messages).toHaveLength(2)
+  })
+
+  it('writes nothing to the query log when logging is off, failures included (eval runs)', async () => {
+    const okId = newQueryId()
+    const r = await answer({ store, embedder, generator: base }, 'Which port?', opts({ maxTokens: 4, queryId: okId, log: { enabled: false } }))
+    expect(r.queryId).toBe(okId)
+    expect(r.warnings.join('\n')).not.toMatch(/not logged/)
+    const failedId = newQueryId()
+    const err = await answer({ store, embedder, generator: base }, 'x'.repeat(40_000), opts({ queryId: failedId, log: { enabled: false } })).catch((e: unknown) => e)
+    expect((err as { code?: string }).code).toBe('PROMPT_TOO_LONG')
+    expect(await store.getQueryLog(okId)).toBeNull()
+    expect(await store.getQueryLog(failedId)).toBeNull()
   })
 })

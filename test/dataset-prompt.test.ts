@@ -7,9 +7,12 @@ import { llamaTokenCounter } from '../src/dataset/llama-token-counter.js'
 import type { TokenCounter } from '../src/dataset/token-count.js'
 import { indexFolder } from '../src/ingest/indexer.js'
 import { LlamaCppGenerator } from '../src/models/llama/llama-cpp-generator.js'
+import { llamaRuntime } from '../src/models/llama/llama-runtime.js'
 import { TransformersEmbeddingModel } from '../src/models/transformers/transformers-embedding-model.js'
 import { recordFeedback } from '../src/observe/feedback.js'
 import { PGliteStore } from '../src/store/pglite-store.js'
+import { tokenizeRecords } from '../src/train/data/tokenize-records.js'
+import { parseTrainingRecord } from '../src/train/data/training-records.js'
 import { tinyLlama } from './fixtures/tiny-llama.js'
 import { tinyModelDirs } from './fixtures/tiny-models.js'
 import { makeCorpus } from './helpers/corpus.js'
@@ -19,6 +22,7 @@ let embedder: TransformersEmbeddingModel
 let generator: LlamaCppGenerator
 let counter: TokenCounter
 let root: string
+let modelPath: string
 const retrieval = { mode: 'hybrid', denseK: 20, lexicalK: 20, candidates: 20, rrfK: 60, topK: 3, rerank: false } as const
 const opts = (extra: Partial<AnswerOptions> = {}): AnswerOptions => ({ retrieval, maxTokens: 16, ...extra })
 
@@ -27,6 +31,7 @@ beforeAll(async () => {
   embedder = await TransformersEmbeddingModel.load({ model: dirs.embedder, offline: true })
   generator = await LlamaCppGenerator.load({ modelPath: llama.f32 })
   counter = await llamaTokenCounter(llama.f32)
+  modelPath = llama.f32
   store = await PGliteStore.open({})
   await store.init({ dimensions: embedder.dimensions, embeddingModel: embedder.id })
   root = await makeCorpus({
@@ -70,5 +75,13 @@ describe('training prompts equal inference prompts', () => {
     expect(built.report.length).toMatchObject({ exact: true, tokenizer: expect.stringMatching(/^gguf:tiny-llama-f32\.gguf$/) })
     expect(await counter.count(rec.messages.slice(0, 2))).toBe(asked.usage.promptTokens)
     expect(rec.metadata.tokens).toBeGreaterThan(asked.usage.promptTokens)
+    // The length filter counts exactly the tokens the trainer trains on.
+    const vocab = await (await llamaRuntime(false)).loadModel({ modelPath, vocabOnly: true, gpuLayers: 0 })
+    try {
+      const trained = tokenizeRecords(vocab, [parseTrainingRecord(rec, 'train.jsonl', 1)], 1 << 20).examples[0]!
+      expect(rec.metadata.tokens).toBe(trained.tokens.length)
+    } finally {
+      await vocab.dispose()
+    }
   })
 })

@@ -2,16 +2,19 @@ import { parseCitations } from '../answer/prompt.js'
 import type { StoredChunk } from '../spec/dataset.js'
 import type { Label, QueryLogEntry } from '../spec/query-log.js'
 import type { AnalyzableExample, ExampleSource } from './finding.js'
-import { parseLoggedPrompt } from './logged-prompt.js'
+import { parseLoggedPrompt, type ParsedPrompt } from './logged-prompt.js'
 
 /**
  * Turns a logged query into what the detectors read. Source texts come from the logged prompt
  * (exactly what the model saw); without a logged prompt, from the chunks still indexed under the
- * logged ids (`chunks`), else they stay unknown and text-based checks are skipped for it.
+ * logged ids (`chunks`), else they stay unknown and text-based checks are skipped for it. A caller
+ * that has already parsed the logged prompt passes it as `prompt`.
  */
-export function exampleFromLog(entry: QueryLogEntry, opts: { chunks?: Map<string, StoredChunk>; labels?: Label[] } = {}): AnalyzableExample | null {
+export function exampleFromLog(
+  entry: QueryLogEntry, opts: { chunks?: Map<string, StoredChunk>; labels?: Label[]; prompt?: ParsedPrompt | null } = {},
+): AnalyzableExample | null {
   if (entry.answer === null) return null
-  const parsed = entry.prompt ? parseLoggedPrompt(entry.prompt.messages) : null
+  const parsed = opts.prompt !== undefined ? opts.prompt : entry.prompt ? parseLoggedPrompt(entry.prompt.messages) : null
   const hits = entry.retrieval?.hits ?? null
   let sources: ExampleSource[] | null = null
   if (hits) {

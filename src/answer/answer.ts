@@ -25,8 +25,11 @@ export interface AnswerOptions {
   onText?: (text: string) => void
   /** Streaming: the numbered sources, once retrieval is done and before any text (servers send them first). */
   onSources?: (sources: AnswerSource[]) => void
-  /** Query-log settings; every call is logged, failures included. */
-  log?: { logPrompts?: boolean; client?: string }
+  /**
+   * Query-log settings; every call is logged, failures included, unless `enabled` is false (eval
+   * runs: a held-out question in the log could leak into the training data).
+   */
+  log?: { logPrompts?: boolean; client?: string; enabled?: boolean }
   /** Use this query id (made with newQueryId()) when the caller hands it out before the answer ends. */
   queryId?: string
 }
@@ -66,16 +69,18 @@ export const PROMPT_TEMPLATE = 'ragtune-sources-v1'
 
 /**
  * retrieve → rerank → prompt with numbered sources → generate, then one row in the query log (a
- * failed call is logged with its error and rethrown). Returns the answer with everything the log and
- * the dataset builder need to rebuild this exact call.
+ * failed call is logged with its error and rethrown) unless `log.enabled` is false. Returns the
+ * answer with everything the log and the dataset builder need to rebuild this exact call.
  */
 export async function answer(deps: AnswerDeps, question: string, opts: AnswerOptions): Promise<AnswerResult> {
   const queryId = opts.queryId ?? newQueryId()
   const t0 = performance.now()
+  const log = opts.log?.enabled === false ? null : { logPrompts: opts.log?.logPrompts ?? true, ...(opts.log?.client ? { client: opts.log.client } : {}) }
   let retrieval: RetrievalResult | null = null
   let messages: ChatMessage[] | null = null
   try {
     const result = await run(deps, question, opts, queryId, t0, (r, m) => ((retrieval = r), (messages = m)))
+    if (!log) return result
     const logged = await logQuery(deps.store, {
       id: queryId,
       question: result.question,
@@ -88,12 +93,13 @@ export async function answer(deps: AnswerDeps, question: string, opts: AnswerOpt
       usage: result.usage,
       // A partial answer (client gone, Ctrl-C) must never pass for a complete one in analysis or training.
       error: result.finishReason === 'abort' ? { code: 'ABORTED', message: 'generation was aborted; the answer is incomplete' } : null,
-      ...(opts.log?.client ? { client: opts.log.client } : {}),
+      ...(log.client ? { client: log.client } : {}),
       ...(result.warnings.length ? { extra: { warnings: result.warnings, citations: result.citations } } : { extra: { citations: result.citations } }),
-    }, { logPrompts: opts.log?.logPrompts ?? true })
+    }, { logPrompts: log.logPrompts })
     result.warnings.push(...logged.warnings)
     return result
   } catch (err) {
+    if (!log) throw err
     const r = retrieval as RetrievalResult | null
     await logQuery(deps.store, {
       id: queryId,
@@ -106,8 +112,8 @@ export async function answer(deps: AnswerDeps, question: string, opts: AnswerOpt
       timings: { retrieveMs: r ? r.timings.totalMs : null, rerankMs: r ? r.timings.rerankMs : null, firstTokenMs: null, totalMs: performance.now() - t0 },
       usage: null,
       error: errorForLog(err),
-      ...(opts.log?.client ? { client: opts.log.client } : {}),
-    }, { logPrompts: opts.log?.logPrompts ?? true })
+      ...(log.client ? { client: log.client } : {}),
+    }, { logPrompts: log.logPrompts })
     throw err
   }
 }

@@ -1,6 +1,5 @@
-import { parseCitations } from '../answer/prompt.js'
 import { categoriesOf, detectAll } from '../analyze/detect-all.js'
-import { exampleFromLog } from '../analyze/log-example.js'
+import { exampleFromLog, goldFromLabels } from '../analyze/log-example.js'
 import { parseLoggedPrompt } from '../analyze/logged-prompt.js'
 import type { AnalyzeRules } from '../analyze/rules.js'
 import { contentOverlap } from '../analyze/text-features.js'
@@ -88,9 +87,10 @@ export function itemFromLog(entry: QueryLogEntry, labels: Label[], rules: Analyz
   const hits = entry.retrieval?.hits ?? []
   const citedChunks: Record<number, string> = {}
   for (const h of hits) citedChunks[h.rank] = h.chunkId
-  const example = exampleFromLog(entry, { labels })
-  const cited = parseCitations(target).flatMap((n) => (citedChunks[n] ? [citedChunks[n]] : []))
-  let goldIds = cited
+  const prompt = entry.prompt ? parseLoggedPrompt(entry.prompt.messages) : null
+  const example = exampleFromLog(entry, { labels, prompt })
+  // The chunks the target cites; a failed query (no answer, so no example) can still be corrected.
+  let goldIds = (example ? example.gold : goldFromLabels(entry, labels))?.chunkIds ?? []
   if (goldIds.length === 0 && example?.sources) {
     // An uncited correction: the logged source sharing most of its content words, when clearly so.
     const best = example.sources
@@ -100,7 +100,6 @@ export function itemFromLog(entry: QueryLogEntry, labels: Label[], rules: Analyz
   }
   const documents = [...new Set(hits.filter((h) => goldIds.includes(h.chunkId)).map((h) => h.documentPath))]
   const detected = example && current.rating !== 'good' ? categoriesOf(detectAll(example, rules)) : []
-  const prompt = entry.prompt ? parseLoggedPrompt(entry.prompt.messages) : null
   const item: TrainingItem = {
     id: `log:${entry.id}`,
     question: entry.question,

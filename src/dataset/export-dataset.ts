@@ -26,6 +26,11 @@ export function toGuideRecord(r: DatasetRecord): { instruction: string; input: s
   }
 }
 
+/** One JSONL line as writeJsonl writes it: the document and its newline. Eval-set hashes hash these bytes. */
+export function jsonlLine(row: unknown): string {
+  return JSON.stringify(row) + '\n'
+}
+
 /** Writes one JSON document per line, waiting for the disk when the stream asks (datasets can be large). */
 export async function writeJsonl(file: string, rows: Iterable<unknown>, signal?: AbortSignal): Promise<number> {
   const out = createWriteStream(file)
@@ -33,7 +38,7 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>, signal?:
   try {
     for (const row of rows) {
       throwIfAborted(signal)
-      if (!out.write(JSON.stringify(row) + '\n')) await once(out, 'drain')
+      if (!out.write(jsonlLine(row))) await once(out, 'drain')
       n++
     }
   } finally {

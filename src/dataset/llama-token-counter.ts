@@ -3,15 +3,15 @@ import { RagtuneError } from '../errors.js'
 import { chatWrapperFor, renderChat } from '../models/llama/chat-prompt.js'
 import { llamaRuntime } from '../models/llama/llama-runtime.js'
 import type { ChatMessage } from '../spec/generator.js'
+import { exampleTokens } from '../train/data/tokenize-records.js'
 import type { TokenCounter } from './token-count.js'
 
-/** Tokens that close the assistant's turn after the target (an end-of-turn marker). */
-const END_OF_TURN = 1
-
 /**
- * Exact counts from the generator's own GGUF: the prompt rendered by the model's chat template (the
- * same renderChat inference uses) plus the target's tokens and its end-of-turn marker. Only the
- * vocabulary is loaded, not the weights, so this costs megabytes even for a 7B model.
+ * Exact counts from the generator's own GGUF. Messages ending in the assistant's target count as the
+ * trainer tokenizes them (exampleTokens: the prompt rendered by the model's chat template, the same
+ * renderChat inference uses, then the target and its end-of-turn marker); messages without a target
+ * count as the rendered prompt alone. Only the vocabulary is loaded, not the weights, so this costs
+ * megabytes even for a 7B model.
  */
 export async function llamaTokenCounter(modelPath: string): Promise<TokenCounter> {
   const llama = await llamaRuntime(false)
@@ -31,10 +31,8 @@ export async function llamaTokenCounter(modelPath: string): Promise<TokenCounter
     exact: true,
     count(messages: ChatMessage[]): number {
       const last = messages[messages.length - 1]
-      const target = last?.role === 'assistant' ? last.content : null
-      const prompt = target === null ? messages : messages.slice(0, -1)
-      const promptTokens = renderChat(model, wrapper, prompt).tokens.length
-      return promptTokens + (target === null ? 0 : model.tokenize(target).length + END_OF_TURN)
+      if (last?.role !== 'assistant') return renderChat(model, wrapper, messages).tokens.length
+      return exampleTokens(model, wrapper, messages.slice(0, -1), last.content).tokens.length
     },
     async dispose() {
       await model.dispose()

@@ -3,7 +3,6 @@ import { RagtuneError } from '../errors.js'
 import { ulid } from '../observe/ulid.js'
 import type { RetrieveOptions } from '../retrieve/retrieve.js'
 import type { EvalExampleResult, EvalRunRecord } from '../spec/eval-run.js'
-import type { Store } from '../spec/store.js'
 import { analysisAnswerChecks, type AnswerCheckResult, type AnswerChecks, type CheckedSource } from './answer-checks.js'
 import type { EvalExample, EvalSet } from './eval-set.js'
 import { scoreExample, summarizeMetrics } from './score-example.js'
@@ -41,7 +40,6 @@ export interface EvalRun {
  */
 export async function runEval(opts: RunEvalOptions): Promise<EvalRun> {
   const checks = opts.checks ?? analysisAnswerChecks()
-  const deps: AnswerDeps = { ...opts.deps, store: withoutQueryLog(opts.deps.store) }
   const examples = opts.limit ? opts.set.examples.slice(0, opts.limit) : opts.set.examples
   const runId = ulid()
   const results: EvalExampleResult[] = []
@@ -52,7 +50,8 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalRun> {
     let result: AnswerResult | null = null
     let error: { code: string; message: string } | null = null
     try {
-      result = await answer(deps, example.question, {
+      result = await answer(opts.deps, example.question, {
+        log: { enabled: false },
         retrieval: { ...opts.retrieval, signal: opts.signal },
         temperature: opts.temperature,
         maxTokens: opts.maxTokens,
@@ -139,13 +138,3 @@ async function scoreOne(
   }
 }
 
-/** The store with appendQueryLog as a no-op: retrieval reads it as usual, nothing is logged. */
-export function withoutQueryLog(store: Store): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'appendQueryLog') return async () => undefined
-      const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    },
-  })
-}

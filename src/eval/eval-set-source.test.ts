@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportDataset } from '../dataset/export-dataset.js'
 import { PGliteStore } from '../store/pglite-store.js'
 import { resolveEvalSet } from './eval-set-source.js'
 
@@ -31,5 +35,18 @@ describe('--set dataset:<id>', () => {
     expect((await resolveEvalSet('dataset:ds1', store)).sha256).toBe(set.sha256)
     await expect(resolveEvalSet('dataset:nope', store)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' })
     await expect(resolveEvalSet('missing.jsonl', store)).rejects.toMatchObject({ code: 'EVAL_SET_NOT_FOUND' })
+  })
+
+  it('is the same set, by hash, as the split exported to a file, so their runs pair', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ragtune-evalset-export-'))
+    try {
+      const [, evalFile] = await exportDataset(store, 'ds1', 'openai', dir)
+      const fromFile = await resolveEvalSet(evalFile!, store)
+      const fromStore = await resolveEvalSet('dataset:ds1', store)
+      expect(fromFile.sha256).toBe(fromStore.sha256)
+      expect(fromFile.examples).toEqual(fromStore.examples)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

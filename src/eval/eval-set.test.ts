@@ -70,7 +70,7 @@ describe('eval sets', () => {
     expect(fromFile).toMatchObject({ id: 'log:01J', question: 'Which port?', answers: ['Port 7500 [1].'], category: 'format', goldDocIds: ['c9'] })
     const stored = evalSetFromRecords([record], 'ds-eval')
     expect(stored.examples).toEqual([fromFile])
-    expect(stored).toMatchObject({ name: 'ds-eval', sha256: createHash('sha256').update(JSON.stringify(record)).digest('hex') })
+    expect(stored).toMatchObject({ name: 'ds-eval', sha256: createHash('sha256').update(lines(record)).digest('hex') })
     expect(() => evalSetFromRecords([{ nope: 1 }], 'ds-eval')).toThrow(/ds-eval record 1/)
   })
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
+import { jsonlLine } from '../dataset/export-dataset.js'
 import { RagtuneError } from '../errors.js'
 
 /**
@@ -100,10 +101,13 @@ export function parseEvalSet(text: string, meta: { name: string; sha256: string 
 
 /**
  * An eval set from records already parsed (a stored dataset version's eval split); the hash is over
- * their JSON lines, so the same records always form the same set.
+ * the bytes `dataset export` writes for them (writeJsonl's lines), so `--set dataset:<id>` and the
+ * same split exported to a file are the same set and their runs pair.
  */
 export function evalSetFromRecords(records: readonly unknown[], name: string): EvalSet {
-  const sha256 = createHash('sha256').update(records.map((r) => JSON.stringify(r)).join('\n')).digest('hex')
+  const hash = createHash('sha256')
+  for (const r of records) hash.update(jsonlLine(r))
+  const sha256 = hash.digest('hex')
   return evalSetOf(records.map((value, i) => ({ value, where: `${name} record ${i + 1}`, at: i + 1 })), { name, sha256 })
 }
 

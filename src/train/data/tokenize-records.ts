@@ -1,5 +1,6 @@
-import type { LlamaModel, Token } from 'node-llama-cpp'
+import type { ChatWrapper, LlamaModel, Token } from 'node-llama-cpp'
 import { chatWrapperFor, renderChat } from '../../models/llama/chat-prompt.js'
+import type { ChatMessage } from '../../spec/generator.js'
 import type { TrainingRecord } from './training-records.js'
 
 /**
@@ -32,19 +33,28 @@ export function endOfTurnTokens(model: LlamaModel, stop: ReturnType<typeof rende
   return eos === null ? [] : [eos]
 }
 
+/**
+ * The tokens one example trains on: `prompt` rendered by the chat template, `answer` as the model
+ * would generate it, then the end-of-turn marker. The trainer and `dataset build`'s length filter
+ * both count with this, so a record kept by the filter is never over length for the trainer.
+ */
+export function exampleTokens(model: LlamaModel, wrapper: ChatWrapper, prompt: readonly ChatMessage[], answer: string): { tokens: Token[]; answerStart: number } {
+  const rendered = renderChat(model, wrapper, prompt)
+  const tokens = [...rendered.tokens, ...model.tokenize(answer, false), ...endOfTurnTokens(model, rendered.stopTriggers)]
+  return { tokens, answerStart: rendered.tokens.length }
+}
+
 export function tokenizeRecords(model: LlamaModel, records: readonly TrainingRecord[], maxLength: number): TokenizeReport {
   const wrapper = chatWrapperFor(model)
   const examples: TokenizedExample[] = []
   const overLength: TokenizeReport['overLength'] = []
   for (const record of records) {
-    const prompt = renderChat(model, wrapper, record.prompt)
-    const answer = model.tokenize(record.answer, false)
-    const tokens = [...prompt.tokens, ...answer, ...endOfTurnTokens(model, prompt.stopTriggers)]
+    const { tokens, answerStart } = exampleTokens(model, wrapper, record.prompt, record.answer)
     if (tokens.length > maxLength) {
       overLength.push({ line: record.line, tokens: tokens.length })
       continue
     }
-    examples.push({ line: record.line, tokens: Int32Array.from(tokens), answerStart: prompt.tokens.length })
+    examples.push({ line: record.line, tokens: Int32Array.from(tokens), answerStart })
   }
   return { examples, overLength }
 }

@@ -1,6 +1,9 @@
-import { access, readFile, rm } from 'node:fs/promises'
+import { access, chmod, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportPeft } from '../src/train/adapter-io/convert.js'
+import { tinyAdapter } from './fixtures/tiny-lora-weights.js'
 import { ragtune } from './helpers/cli.js'
 import { makeCorpus } from './helpers/corpus.js'
 
@@ -92,5 +95,23 @@ describe('ragtune analyze, labels and dataset', () => {
     expect(await readFile(path.join(out, 'README.md'), 'utf8')).toContain(built.version.hash)
     const missing = await ragtune(cwd, 'dataset', 'export', 'nope', '--out', out)
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/DATASET_NOT_FOUND/)])
+
+    // The GPU backend trains on a stored version's train split and registers what it made; a fake
+    // interpreter speaks the job's protocol in place of transformers + peft (not installed here).
+    const gpuOut = path.join(cwd, 'adapters', 'gpu-v1')
+    await exportPeft(tinyAdapter(), { dir: path.join(gpuOut, 'adapter'), heads: 4, kvHeads: 2, baseModelName: 'tiny' })
+    const fakePython = path.join(cwd, 'fake-python')
+    const fakeJob = fileURLToPath(new URL('../src/train/python/testdata/fake-job.py', import.meta.url))
+    await writeFile(fakePython, `#!/bin/sh\nexec python3 '${fakeJob}' job "$@"\n`)
+    await chmod(fakePython, 0o755)
+    const gpu = await ragtune(cwd, 'train', '--backend', 'python', '--hf-model', 'tiny', '--python', fakePython, '--dataset', `dataset:${built.version.id}`,
+      '--out', gpuOut, '--register', '--threads', '2', '--json')
+    expect(gpu.code, gpu.stderr).toBe(0)
+    expect(JSON.parse(gpu.stdout).registered).toMatch(/^gpu-v1@/)
+    expect(gpu.stderr).toMatch(/--threads applies to ragtune's CPU kernels, not to --backend python; ignored/)
+    const job = JSON.parse(await readFile(path.join(gpuOut, 'job-config.json'), 'utf8'))
+    expect(job.dataset).toBe(path.join(gpuOut, 'dataset', 'train.openai.jsonl'))
+    const adapters = JSON.parse((await ragtune(cwd, 'adapter', 'list', '--json')).stdout)
+    expect(adapters.find((a: { name: string }) => a.name === 'gpu-v1')).toMatchObject({ status: 'candidate', datasetVersion: built.version.id })
   }, 400_000)
 })

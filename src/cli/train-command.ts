@@ -4,7 +4,7 @@ import { RagtuneError } from '../errors.js'
 import { parseTargets } from '../train/train-config.js'
 import type { TrainLoraOptions } from '../train/train-lora.js'
 import { trainLora } from '../train/train-lora.js'
-import { runPythonJob } from '../train/python/python-job.js'
+import { runPythonJob, type PythonJobConfig } from '../train/python/python-job.js'
 import type { TrainEvent } from '../train/train-report.js'
 import type { LoadedConfig } from '../config/load-config.js'
 import { exportDataset } from '../dataset/export-dataset.js'
@@ -114,7 +114,7 @@ killed run continues with --resume and reaches the same weights as an uninterrup
       }
       const base = flags.base ? path.resolve(flags.base) : await generatorModelPath(loaded, dataDir)
       if (flags.backend === 'python') {
-        await trainWithPython(flags, base)
+        await trainWithPython(loaded, flags, base)
         return
       }
       if (flags.backend !== 'native') throw new RagtuneError('USAGE', `--backend expects native, python or openai, got "${flags.backend}"`)
@@ -167,34 +167,41 @@ killed run continues with --resume and reaches the same weights as an uninterrup
  * The GPU path: a transformers + peft job in the user's Python, its JSON-lines progress in the same
  * bar, then the PEFT adapter converted to GGUF LoRA (checked against the base GGUF that serves).
  */
-async function trainWithPython(flags: TrainFlags, base: string): Promise<void> {
+async function trainWithPython(loaded: LoadedConfig, flags: TrainFlags, base: string): Promise<void> {
   if (!flags.hfModel) {
     throw new RagtuneError('USAGE', '--backend python needs --hf-model: the Hugging Face model (id or folder) that the base GGUF was converted from', {
       hint: 'e.g. --hf-model mistralai/Mistral-7B-Instruct-v0.3 (the job trains on those weights; the adapter is converted for --base)',
     })
   }
+  const data = await resolveDataset(loaded, flags.dataset, path.resolve(flags.out))
   const progress = trainProgress(!!flags.json)
+  for (const flag of ['threads', 'kernels'] as const) {
+    // On stderr even with --json: a flag that does nothing must not pass silently.
+    if (flags[flag] !== undefined) process.stderr.write(`warning: --${flag} applies to ragtune's CPU kernels, not to --backend python; ignored\n`)
+  }
   let total = 0
   try {
+    const config: PythonJobConfig = {
+      baseModel: flags.hfModel,
+      dataset: data.file,
+      outputDir: path.resolve(flags.out),
+      ...(flags.targets ? { targets: parseTargets(flags.targets) } : {}),
+      ...(flags.rank ? { rank: flags.rank } : {}),
+      ...(flags.alpha ? { alpha: numberFlag('--alpha', flags.alpha) } : {}),
+      ...(flags.dropout ? { dropout: numberFlag('--dropout', flags.dropout) } : {}),
+      ...(flags.lr ? { learningRate: numberFlag('--lr', flags.lr) } : {}),
+      ...(flags.schedule ? { schedule: flags.schedule as 'cosine' | 'constant' } : {}),
+      ...(flags.warmupRatio ? { warmupRatio: numberFlag('--warmup-ratio', flags.warmupRatio) } : {}),
+      ...(flags.epochs ? { epochs: flags.epochs } : {}),
+      ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+      ...(flags.gradAccum ? { gradAccum: flags.gradAccum } : {}),
+      ...(flags.maxLength ? { maxLength: flags.maxLength } : {}),
+      ...(flags.seed ? { seed: numberFlag('--seed', flags.seed) } : {}),
+      ...(flags.checkpointEvery ? { checkpointSteps: flags.checkpointEvery } : {}),
+      resume: !!flags.resume,
+    }
     const result = await runPythonJob({
-      config: {
-        baseModel: flags.hfModel,
-        dataset: path.resolve(flags.dataset),
-        outputDir: path.resolve(flags.out),
-        ...(flags.targets ? { targets: parseTargets(flags.targets) } : {}),
-        ...(flags.rank ? { rank: flags.rank } : {}),
-        ...(flags.alpha ? { alpha: numberFlag('--alpha', flags.alpha) } : {}),
-        ...(flags.dropout ? { dropout: numberFlag('--dropout', flags.dropout) } : {}),
-        ...(flags.lr ? { learningRate: numberFlag('--lr', flags.lr) } : {}),
-        ...(flags.schedule ? { schedule: flags.schedule as 'cosine' | 'constant' } : {}),
-        ...(flags.epochs ? { epochs: flags.epochs } : {}),
-        ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-        ...(flags.gradAccum ? { gradAccum: flags.gradAccum } : {}),
-        ...(flags.maxLength ? { maxLength: flags.maxLength } : {}),
-        ...(flags.seed ? { seed: numberFlag('--seed', flags.seed) } : {}),
-        ...(flags.checkpointEvery ? { checkpointSteps: flags.checkpointEvery } : {}),
-        resume: !!flags.resume,
-      },
+      config,
       ...(flags.python ? { python: flags.python } : {}),
       base,
       signal: interruptSignal(),
@@ -210,8 +217,12 @@ async function trainWithPython(flags: TrainFlags, base: string): Promise<void> {
       },
     })
     progress.stop()
-    if (flags.json) printJson(result)
-    else process.stdout.write(`adapter written to ${result.gguf.path} (PEFT files in ${result.adapterDir}); ${result.steps} steps, final loss ${result.finalLoss ?? '-'}\n`)
+    const registered = flags.register ? await registerTrained(loaded, { out: flags.out, adapterPath: result.gguf.path, base, datasetVersion: data.version, config }) : null
+    if (flags.json) printJson({ ...result, registered })
+    else {
+      if (registered) process.stdout.write(`registered as candidate ${registered}\n`)
+      process.stdout.write(`adapter written to ${result.gguf.path} (PEFT files in ${result.adapterDir}); ${result.steps} steps, final loss ${result.finalLoss ?? '-'}\n`)
+    }
   } finally {
     progress.stop()
   }

@@ -18,7 +18,7 @@ import time
 
 DEFAULTS = {
     "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"], "rank": 16, "alpha": 32, "dropout": 0.05,
-    "learningRate": 2e-4, "warmupSteps": None, "schedule": "cosine", "epochs": 3, "batchSize": 4, "gradAccum": 4,
+    "learningRate": 2e-4, "warmupSteps": None, "warmupRatio": 0.03, "schedule": "cosine", "epochs": 3, "batchSize": 4, "gradAccum": 4,
     "maxLength": 2048, "seed": 0, "checkpointSteps": 100, "resume": False, "quantization": "auto",
 }
 REQUIRED = ("baseModel", "dataset", "outputDir")
@@ -134,7 +134,7 @@ def train(model, examples, cfg, pad_id, save_adapter, emit, device="cpu", autoca
     optimizer = torch.optim.AdamW(params, lr=cfg["learningRate"], weight_decay=0.0)
     plan = windows(len(examples), cfg)
     total = len(plan)
-    warmup = cfg["warmupSteps"] if cfg["warmupSteps"] is not None else math.ceil(0.03 * total)
+    warmup = cfg["warmupSteps"] if cfg["warmupSteps"] is not None else math.ceil(cfg["warmupRatio"] * total)
     torch.manual_seed(cfg["seed"])
     start, resumed = 0, None
     ckpt = latest_checkpoint(cfg["outputDir"]) if cfg["resume"] else None

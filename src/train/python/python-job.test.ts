@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tinyLlama } from '../../../test/fixtures/tiny-llama.js'
-import { seededUniform } from '../../models/seeded-random.js'
-import type { LoraWeights } from '../lora-weights.js'
+import { tinyAdapter } from '../../../test/fixtures/tiny-lora-weights.js'
 import { exportPeft } from '../adapter-io/convert.js'
 import { writeGgufLora } from '../adapter-io/gguf-lora.js'
 import { probePythonEnvironment } from './python-env.js'
@@ -34,16 +33,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** A rank-2 q/k/v/o adapter for the tiny Llama (hidden 64, 4 heads, 2 kv heads, 2 layers). */
-function tinyAdapter(): LoraWeights {
-  const shapes = { attn_q: [64, 64], attn_k: [64, 32], attn_v: [64, 32], attn_output: [64, 64] } as const
-  const pairs = new Map(
-    [0, 1].flatMap((layer) =>
-      Object.entries(shapes).map(([t, [inputs, outputs]]) => [`blk.${layer}.${t}`, { inputs, outputs, a: seededUniform(`${layer}${t}a`, 3, 2 * inputs, 0.1), b: seededUniform(`${layer}${t}b`, 3, 2 * outputs, 0.1) }] as const),
-    ),
-  )
-  return { rank: 2, alpha: 4, targets: ['attn_q', 'attn_k', 'attn_v', 'attn_output'], pairs }
-}
 
 describe('job-script.py', () => {
   it('compiles, and ships: the resolved path exists and package.json "files" lists it', async () => {

@@ -37,8 +37,10 @@ export interface PythonJobConfig {
   alpha?: number
   dropout?: number
   learningRate?: number
-  /** Default 3% of the optimizer steps. */
+  /** Default: warmupRatio of the optimizer steps. */
   warmupSteps?: number
+  /** Share of the optimizer steps spent warming up when warmupSteps is not given; default 0.03. */
+  warmupRatio?: number
   schedule?: 'cosine' | 'constant'
   epochs?: number
   batchSize?: number

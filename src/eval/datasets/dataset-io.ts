@@ -50,8 +50,9 @@ async function requireFile(file: string, what: string, hint: string): Promise<vo
 }
 
 /**
- * Reads and parses a whole JSON file in one pass; a syntax error names the line and column when the
- * JSON engine reports a position, because "position 1834211" is useless in a 40 MB file.
+ * Reads and parses a whole JSON file in one pass; a syntax error names its line and column, because
+ * "position 1834211" is useless in a 40 MB file. The JSON engine does not always report a position
+ * (V8's "Unexpected token … is not valid JSON" has none), so then a small validating scan finds it.
  */
 export async function readJsonFile(file: string, what: string, hint: string, signal?: AbortSignal): Promise<unknown> {
   await requireFile(file, what, hint)
@@ -59,10 +60,89 @@ export async function readJsonFile(file: string, what: string, hint: string, sig
   try {
     return JSON.parse(text) as unknown
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    const position = /at position (\d+)/.exec(message)?.[1]
-    const record = position === undefined ? 'JSON syntax' : lineColumn(text, Number(position))
+    // V8 quotes the text around the error, newlines included: keep the message to one line.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!
+    const reported = /at position (\d+)/.exec(message)?.[1]
+    const position = reported === undefined ? firstSyntaxError(text) : Number(reported)
+    const record = position === undefined ? 'JSON syntax' : lineColumn(text, position)
     return datasetInvalid({ file, record }, undefined, `not valid JSON (${message})`, hint)
+  }
+}
+
+/**
+ * Offset of the first JSON syntax error in `text` (text.length when it ends too early), or undefined
+ * when the text nests too deeply to scan. Exported for its tests.
+ */
+export function firstSyntaxError(text: string): number | undefined {
+  let i = 0
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length
+    else fail()
+  }
+  const string = (): void => {
+    i++
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++
+      else if (text.charCodeAt(i) < 0x20) fail()
+      i++
+    }
+    if (i >= text.length) fail()
+    i++
+  }
+  const value = (): void => {
+    ws()
+    const c = text[i]
+    if (c === '{') {
+      i++
+      ws()
+      if (text[i] === '}') return void i++
+      for (;;) {
+        ws()
+        if (text[i] !== '"') fail()
+        string()
+        ws()
+        if (text[i] !== ':') fail()
+        i++
+        value()
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === '}') return void i++
+        else fail()
+      }
+    } else if (c === '[') {
+      i++
+      ws()
+      if (text[i] === ']') return void i++
+      for (;;) {
+        value()
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === ']') return void i++
+        else fail()
+      }
+    } else if (c === '"') string()
+    else if (c === 't') literal('true')
+    else if (c === 'f') literal('false')
+    else if (c === 'n') literal('null')
+    else {
+      const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 64))
+      if (!m) fail()
+      i += m![0].length
+    }
+  }
+  try {
+    value()
+    ws()
+    return i < text.length ? i : text.length
+  } catch (at) {
+    // A number is where the scan failed; anything else is the stack running out on deep nesting.
+    return typeof at === 'number' ? Math.min(at, text.length) : undefined
   }
 }
 

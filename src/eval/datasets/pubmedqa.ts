@@ -9,7 +9,8 @@ const HINT = 'expected PubMedQA ori_pqal.json: {"<PMID>": {"QUESTION": string, "
 const GROUND_TRUTH_HINT = 'expected a PubMedQA ground-truth file such as test_ground_truth.json: {"<PMID>": "yes"|"no"|"maybe"}'
 
 const fileSchema = z.record(z.string(), z.unknown())
-const recordSchema = z.object({
+/** What every PubMedQA reader needs of a record; a reader that needs more extends it. */
+export const pubmedqaRecordSchema = z.object({
   QUESTION: z.string().min(1),
   CONTEXTS: z.array(z.string()).min(1),
 })
@@ -29,16 +30,11 @@ export async function loadPubmedqa(
   path: string,
   opts: { split?: string; groundTruth?: string; signal?: AbortSignal } = {},
 ): Promise<RetrievalDataset> {
-  const dataFile = await resolveDataFile(path)
-  const raw = await readJsonFile(dataFile, 'PubMedQA file', HINT, opts.signal)
-  throwIfAborted(opts.signal)
-  const records = parseRecord(fileSchema, raw, { file: dataFile, record: 'top level' }, HINT)
-
+  const dataFile = await resolvePubmedqaFile(path)
   const documents: RetrievalDocument[] = []
   const questions = new Map<string, RetrievalQuery>()
-  for (const [pmid, value] of Object.entries(records)) {
-    const record = parseRecord(recordSchema, value, { file: dataFile, record: `PMID ${pmid}` }, HINT)
-    documents.push({ id: pmid, text: record.CONTEXTS.map((c) => c.trim()).join('\n\n') })
+  for (const { pmid, record } of await readPubmedqaRecords(dataFile, pubmedqaRecordSchema, HINT, opts.signal)) {
+    documents.push({ id: pmid, text: pubmedqaAbstract(record) })
     questions.set(pmid, { id: pmid, text: record.QUESTION, relevant: { [pmid]: 1 } })
   }
 
@@ -52,14 +48,35 @@ export async function loadPubmedqa(
 }
 
 /** Accepts the release folder or the data file itself, as the CLI's `--dataset` path does. */
-async function resolveDataFile(path: string): Promise<string> {
+export async function resolvePubmedqaFile(path: string, hint = HINT): Promise<string> {
   const info = await stat(path).catch(() => undefined)
   if (info?.isDirectory()) return join(path, DATA_FILE)
   if (info?.isFile()) return path
   throw new RagtuneError('DATASET_NOT_FOUND', `PubMedQA data not found: expected ${DATA_FILE} or its folder at ${path}`, {
     details: { file: path },
-    hint: HINT,
+    hint,
   })
+}
+
+/**
+ * Reads a PubMedQA data file (see resolvePubmedqaFile) and validates each record against
+ * `recordSchema`, reporting a bad one by its PMID; records come back in file order.
+ */
+export async function readPubmedqaRecords<S extends z.ZodType>(
+  dataFile: string,
+  recordSchema: S,
+  hint: string,
+  signal?: AbortSignal,
+): Promise<Array<{ pmid: string; record: z.output<S> }>> {
+  const raw = await readJsonFile(dataFile, 'PubMedQA file', hint, signal)
+  throwIfAborted(signal)
+  const records = parseRecord(fileSchema, raw, { file: dataFile, record: 'top level' }, hint)
+  return Object.entries(records).map(([pmid, value]) => ({ pmid, record: parseRecord(recordSchema, value, { file: dataFile, record: `PMID ${pmid}` }, hint) }))
+}
+
+/** An abstract's text: its CONTEXTS paragraphs, trimmed and joined by blank lines. */
+export function pubmedqaAbstract(record: { CONTEXTS: string[] }): string {
+  return record.CONTEXTS.map((c) => c.trim()).join('\n\n')
 }
 
 /** Keeps the questions whose PMID the ground-truth file lists; a PMID missing from the data is an error. */

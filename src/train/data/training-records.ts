@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { RagtuneError } from '../../errors.js'
+import { readLines } from '../../eval/datasets/dataset-io.js'
+import { fileSha256 } from '../../models/llama/llama-runtime.js'
 import type { ChatMessage } from '../../spec/generator.js'
 
 /**
@@ -25,6 +25,8 @@ export interface TrainingFile {
   /** sha256 of the file bytes: the training report and checkpoints name the exact data. */
   sha256: string
 }
+
+const NOT_FOUND_HINT = 'build one with `ragtune dataset build`, or pass a JSONL file'
 
 const ROLES = new Set(['system', 'user', 'assistant'])
 
@@ -66,24 +68,21 @@ export function parseTrainingRecord(value: unknown, path: string, line: number):
 
 /** Reads a JSONL training file; blank lines are skipped, anything else malformed is an error. */
 export async function readTrainingFile(path: string): Promise<TrainingFile> {
-  let bytes: Buffer
-  try {
-    bytes = await readFile(path)
-  } catch (cause) {
-    throw new RagtuneError('DATASET_NOT_FOUND', `cannot read dataset ${path}: ${(cause as Error).message}`, { details: { path }, cause, hint: 'build one with `ragtune dataset build`, or pass a JSONL file' })
-  }
   const records: TrainingRecord[] = []
-  const lines = bytes.toString('utf8').split('\n')
-  lines.forEach((text, i) => {
-    if (text.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (e) {
-      bad(path, i + 1, `invalid JSON (${(e as Error).message})`)
+  try {
+    for await (const { line, text } of readLines(path, 'training dataset', NOT_FOUND_HINT)) {
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch (e) {
+        bad(path, line, `invalid JSON (${(e as Error).message})`)
+      }
+      records.push(parseTrainingRecord(value, path, line))
     }
-    records.push(parseTrainingRecord(value, path, i + 1))
-  })
+  } catch (cause) {
+    if (cause instanceof RagtuneError) throw cause
+    throw new RagtuneError('DATASET_NOT_FOUND', `cannot read dataset ${path}: ${(cause as Error).message}`, { details: { path }, cause, hint: NOT_FOUND_HINT })
+  }
   if (records.length === 0) bad(path, 1, 'the file holds no records')
-  return { records, sha256: createHash('sha256').update(bytes).digest('hex') }
+  return { records, sha256: await fileSha256(path) }
 }

@@ -8,7 +8,6 @@ export const RAGTUNE_BIN = fileURLToPath(new URL('../../bin/ragtune.js', import.
 export interface CommandRun {
   code: number
   stdout: string
-  ms: number
 }
 
 export interface ShowOptions {
@@ -35,9 +34,7 @@ export class CliRunner {
 
   async run(args: string[], show: ShowOptions = {}): Promise<CommandRun> {
     this.print(`  $ ${shellLine(args)}`)
-    const t0 = performance.now()
     const { code, stdout } = await this.spawn(args)
-    const ms = performance.now() - t0
     const text = (show.pick ? show.pick(stdout) : stdout).replace(/\s+$/, '')
     const lines = text === '' ? [] : text.split('\n')
     const shown = show.maxLines !== undefined ? lines.slice(0, show.maxLines) : lines
@@ -51,14 +48,16 @@ export class CliRunner {
         hint: `run it yourself in ${this.cwd} to look closer; \`ragtune demo\` starts over on its next run`,
       })
     }
-    return { code, stdout, ms }
+    return { code, stdout }
   }
 
   private spawn(args: string[]): Promise<{ code: number; stdout: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [RAGTUNE_BIN, ...args], { cwd: this.cwd, stdio: ['ignore', 'pipe', 'inherit'] })
       let stdout = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      // Decoded as a stream: a chunk boundary inside a multi-byte character does not garble it.
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (d: string) => (stdout += d))
       child.on('error', reject)
       child.on('close', (code) => resolve({ code: code ?? 1, stdout }))
     })

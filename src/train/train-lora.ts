@@ -13,7 +13,7 @@ import { readTrainingFile } from './data/training-records.js'
 import { LlamaTrainModel } from './engine/llama-train-model.js'
 import { llamaWeightsFrom } from './engine/llama-weights.js'
 import { loadKernels } from './kernels/load-kernels.js'
-import { adamWStep, clipGradNorm, createAdamWState, learningRate } from './optim/adamw.js'
+import { adamWStep, clipGradNorm, createAdamWState, DEFAULT_ADAMW, learningRate } from './optim/adamw.js'
 import type { TrainConfig } from './train-config.js'
 import { resolveTrainConfig } from './train-config.js'
 import type { TrainEvent, TrainReport } from './train-report.js'
@@ -124,7 +124,7 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainLoraRes
     }
     const gradNorm = clipGradNorm(model.params, config.maxGradNorm)
     const lr = learningRate({ lr: config.lr, schedule: config.schedule, warmupSteps, totalSteps }, step)
-    adamWStep(model.params, adam, lr, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay })
+    adamWStep(model.params, adam, lr, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay })
     losses.push(loss / s.scored)
     tokensSeen += stepTokens
     computeTokens += stepTokens

@@ -7,7 +7,7 @@ import { trainLora } from '../train/train-lora.js'
 import { runPythonJob, type PythonJobConfig } from '../train/python/python-job.js'
 import type { TrainEvent } from '../train/train-report.js'
 import type { LoadedConfig } from '../config/load-config.js'
-import { exportDataset } from '../dataset/export-dataset.js'
+import { exportTrainSplit } from '../dataset/export-dataset.js'
 import { addAdapter } from '../registry/adapter-registry.js'
 import { generatorModelPath, openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, intOption, printJson } from './common.js'
@@ -234,10 +234,7 @@ async function resolveDataset(loaded: LoadedConfig, ref: string, out: string): P
   const id = ref.slice('dataset:'.length)
   const ws = await openWorkspace(loaded, { embedder: false })
   try {
-    const files = await exportDataset(ws.store, id, 'openai', path.join(out, 'dataset'))
-    const train = files.find((f) => path.basename(f).startsWith('train'))
-    if (!train) throw new RagtuneError('DATASET_EMPTY', `dataset ${id} has no train split`, { hint: 'build it again with more labeled examples (`ragtune dataset build`)' })
-    return { file: train, version: id }
+    return { file: await exportTrainSplit(ws.store, id, path.join(out, 'dataset')), version: id }
   } finally {
     await ws.close()
   }

@@ -12,7 +12,7 @@ import { retrieve, type RetrieveOptions } from '../retrieve/retrieve.js'
 import { PGliteStore } from '../store/pglite-store.js'
 import { buildDataset, type BuildDatasetOptions } from './build-dataset.js'
 import { datasetRecordSchema, type DatasetRecord } from './dataset-record.js'
-import { exportDataset } from './export-dataset.js'
+import { exportDataset, exportTrainSplit } from './export-dataset.js'
 import { importLabels } from './labels/import-labels.js'
 import { DEFAULT_REFUSAL } from './targets.js'
 import { tokenCounterFromFunction } from './token-count.js'
@@ -143,6 +143,10 @@ describe('buildDataset', () => {
     const out = path.join(root, 'out')
     const [trainFile] = await exportDataset(store, res.version.id, 'openai', out)
     expect((await readFile(trainFile!, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(res.train)
+    // The trainer's input alone: the same bytes as the openai export's train file.
+    const trainOnly = await exportTrainSplit(store, res.version.id, path.join(root, 'train-only'))
+    expect(await readFile(trainOnly, 'utf8')).toBe(await readFile(trainFile!, 'utf8'))
+    await expect(exportTrainSplit(store, 'nope', path.join(root, 'train-only'))).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' })
     const [guideFile] = await exportDataset(store, res.version.id, 'guide', out)
     const guide = JSON.parse((await readFile(guideFile!, 'utf8')).split('\n')[0]!)
     expect(guide.input).toMatch(/^<sources>\n<source n="1"/)

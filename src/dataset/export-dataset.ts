@@ -116,3 +116,17 @@ function datasetCard(v: DatasetVersion): string {
     '',
   ].join('\n')
 }
+
+/**
+ * The trainer's input: a stored version's train split as chat JSONL, `<outDir>/train.openai.jsonl`
+ * (the same file `exportDataset(…, 'openai', …)` writes, without the eval split the trainer never reads).
+ */
+export async function exportTrainSplit(store: Store, id: string, outDir: string, signal?: AbortSignal): Promise<string> {
+  if (!(await store.getDataset({ id }))) throw datasetNotFound(id)
+  const train = (await store.listDatasetRecords(id, 'train')) as DatasetRecord[]
+  if (train.length === 0) throw new RagtuneError('DATASET_EMPTY', `dataset ${id} has no train split`, { hint: 'build it again with more labeled examples (`ragtune dataset build`)' })
+  await mkdir(outDir, { recursive: true })
+  const file = join(outDir, 'train.openai.jsonl')
+  await writeJsonl(file, train, signal)
+  return file
+}

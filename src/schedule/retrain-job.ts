@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { LoadedConfig } from '../config/load-config.js'
 import { buildDataset } from '../dataset/build-dataset.js'
 import { tokenCounterForConfig } from '../dataset/config-token-counter.js'
-import { exportDataset } from '../dataset/export-dataset.js'
+import { exportTrainSplit } from '../dataset/export-dataset.js'
 import { RagtuneError } from '../errors.js'
 import { analysisAnswerChecks } from '../eval/answer-checks.js'
 import { gateSettings } from '../eval/eval-config.js'
@@ -128,12 +128,12 @@ async function trainAndRegister(opts: RetrainJobOptions, ctx: JobContext, datase
     return existing
   }
   const out = path.join(opts.dataDir, 'adapters', name)
-  const [file] = (await exportDataset(opts.store, datasetId, 'openai', path.join(out, 'dataset'), ctx.signal)).filter((f) => path.basename(f).startsWith('train'))
+  const file = await exportTrainSplit(opts.store, datasetId, path.join(out, 'dataset'), ctx.signal)
   const base = await generatorModelPath(opts.loaded, opts.dataDir)
   const { targets, ...settings } = opts.loaded.config.schedule.train
   const resume = await hasCheckpoint(out)
   ctx.log(`training ${name}${resume ? ' (resuming)' : ''}`)
-  const result = await trainLora({ ...settings, ...(targets ? { targets: parseTargets(targets) } : {}), dataset: file!, base, out, resume, signal: ctx.signal })
+  const result = await trainLora({ ...settings, ...(targets ? { targets: parseTargets(targets) } : {}), dataset: file, base, out, resume, signal: ctx.signal })
   const { report } = result
   ctx.detail.training = { steps: report.steps, firstLoss: report.losses[0] ?? null, finalLoss: report.losses.at(-1) ?? null, seconds: Math.round(report.seconds), warnings: report.warnings.length }
   const record = await addAdapter(opts.store, {

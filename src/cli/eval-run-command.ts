@@ -3,16 +3,14 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import type { LoadedConfig } from '../config/load-config.js'
 import { RagtuneError } from '../errors.js'
-import { analysisAnswerChecks } from '../eval/answer-checks.js'
 import { gateSettings } from '../eval/eval-config.js'
-import { runEval } from '../eval/eval-runner.js'
 import { DATASET_SET_PREFIX, resolveEvalSet } from '../eval/eval-set-source.js'
 import { gateDecision, type GateDecision } from '../eval/gate.js'
 import { METRICS } from '../eval/metric-definitions.js'
 import { comparisonMarkdown } from '../eval/report-markdown.js'
 import { comparisonSvg } from '../eval/report-svg.js'
 import { compareStoredRuns, findRun } from '../eval/run-lookup.js'
-import { activeChoice, adapterChoice } from '../registry/serving.js'
+import { activeChoice, adapterChoice, evaluateChoice } from '../registry/serving.js'
 import type { EvalRunRecord } from '../spec/eval-run.js'
 import { openWorkspace } from '../workspace.js'
 import { configFromCli, interruptSignal, intOption, printJson, table } from './common.js'
@@ -51,24 +49,18 @@ export function registerAdapterEval(evalCmd: Command): void {
       const signal = interruptSignal()
       const ws = await openWorkspace(loaded, { embedder: config.retrieval.mode !== 'lexical', reranker: config.retrieval.rerank, requireIndex: true })
       const bar = flags.json ? null : new ProgressBar('eval')
-      let generator
       try {
         const set = await resolveEvalSet(setRef, ws.store)
         const choice = flags.adapter ? await adapterChoice(loaded, ws.dataDir, ws.store, flags.adapter) : await activeChoice(loaded, ws.dataDir, ws.store)
-        generator = await choice.load()
-        const run = await runEval({
-          set, deps: { store: ws.store, embedder: ws.embedder, reranker: ws.reranker, generator }, adapter: choice.adapter,
-          retrieval: config.retrieval, temperature: config.generator.temperature, maxTokens: config.generator.maxTokens,
-          checks: analysisAnswerChecks(config.analyze), signal, ...(flags.limit ? { limit: flags.limit } : {}),
+        const record = await evaluateChoice({
+          loaded, choice, set, deps: { store: ws.store, embedder: ws.embedder, reranker: ws.reranker }, signal, ...(flags.limit ? { limit: flags.limit } : {}),
           onProgress: (p) => bar?.update({ done: p.done, total: p.total, fields: [`${choice.adapter} on ${set.name}`], etaSec: null }),
         })
         bar?.stop()
-        await ws.store.addEvalRun(run.record, run.results)
-        if (flags.json) printJson(run.record)
-        else process.stdout.write(formatRun(run.record) + '\n')
+        if (flags.json) printJson(record)
+        else process.stdout.write(formatRun(record) + '\n')
       } finally {
         bar?.stop()
-        await generator?.dispose()
         await ws.close()
       }
     })

@@ -1,6 +1,11 @@
+import type { RetrieveDeps } from '../retrieve/retrieve.js'
 import type { LoadedConfig } from '../config/load-config.js'
 import { RagtuneError } from '../errors.js'
+import { analysisAnswerChecks } from '../eval/answer-checks.js'
+import { runEval, type RunEvalOptions } from '../eval/eval-runner.js'
+import type { EvalSet } from '../eval/eval-set.js'
 import { BASE_ADAPTER, type AdapterRecord } from '../spec/adapter-registry.js'
+import type { EvalRunRecord } from '../spec/eval-run.js'
 import type { Generator } from '../spec/generator.js'
 import { watchesActiveAdapter } from '../spec/store-events.js'
 import type { Store } from '../spec/store.js'
@@ -91,4 +96,32 @@ function remoteNeedsOpenAI(record: AdapterRecord): RagtuneError {
     details: { name: record.name, remoteModel: record.remoteModel },
     hint: `set generator.provider to "openai", generator.baseURL to https://api.openai.com/v1 and generator.model to its base model (${record.baseModel ?? 'the model it was tuned from'})`,
   })
+}
+
+/**
+ * Answers an eval set with one choice's generator (its adapter, or none for base) through the
+ * production pipeline and the config's settings, and stores the run: `ragtune eval run` and the
+ * scheduled retrain's A/B both evaluate this way.
+ */
+export async function evaluateChoice(o: {
+  loaded: LoadedConfig
+  choice: GeneratorChoice & { adapter: string }
+  set: EvalSet
+  deps: RetrieveDeps
+  signal?: AbortSignal
+} & Pick<RunEvalOptions, 'limit' | 'onProgress'>): Promise<EvalRunRecord> {
+  const { config } = o.loaded
+  const generator = await o.choice.load()
+  try {
+    const run = await runEval({
+      set: o.set, deps: { ...o.deps, generator }, adapter: o.choice.adapter,
+      retrieval: config.retrieval, temperature: config.generator.temperature, maxTokens: config.generator.maxTokens,
+      checks: analysisAnswerChecks(config.analyze),
+      ...(o.signal ? { signal: o.signal } : {}), ...(o.limit ? { limit: o.limit } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    })
+    await o.deps.store.addEvalRun(run.record, run.results)
+    return run.record
+  } finally {
+    await generator.dispose()
+  }
 }

@@ -4,15 +4,13 @@ import { buildDataset } from '../dataset/build-dataset.js'
 import { tokenCounterForConfig } from '../dataset/config-token-counter.js'
 import { exportTrainSplit } from '../dataset/export-dataset.js'
 import { RagtuneError } from '../errors.js'
-import { analysisAnswerChecks } from '../eval/answer-checks.js'
 import { gateSettings } from '../eval/eval-config.js'
-import { runEval } from '../eval/eval-runner.js'
 import { DATASET_SET_PREFIX, resolveEvalSet } from '../eval/eval-set-source.js'
 import type { EvalSet } from '../eval/eval-set.js'
 import type { GateDecision } from '../eval/gate.js'
 import { addAdapter, requireAdapter } from '../registry/adapter-registry.js'
 import { promoteAdapter } from '../registry/promote.js'
-import { adapterChoice } from '../registry/serving.js'
+import { adapterChoice, evaluateChoice } from '../registry/serving.js'
 import { BASE_ADAPTER, type AdapterRecord } from '../spec/adapter-registry.js'
 import type { EmbeddingModel } from '../spec/embedding-model.js'
 import type { EvalRunRecord } from '../spec/eval-run.js'
@@ -145,21 +143,9 @@ async function trainAndRegister(opts: RetrainJobOptions, ctx: JobContext, datase
 
 /** Answers the held-out set with one registry entry's generator and stores the run (as `ragtune eval run` does). */
 async function evaluate(opts: RetrainJobOptions, ctx: JobContext, name: string, set: EvalSet): Promise<EvalRunRecord> {
-  const { config } = opts.loaded
   const choice = await adapterChoice(opts.loaded, opts.dataDir, opts.store, name)
-  const generator = await choice.load()
-  try {
-    ctx.log(`evaluating ${name} on ${set.examples.length} held-out example(s)`)
-    const run = await runEval({
-      set, deps: { store: opts.store, embedder: opts.embedder, reranker: opts.reranker, generator }, adapter: choice.adapter,
-      retrieval: config.retrieval, temperature: config.generator.temperature, maxTokens: config.generator.maxTokens,
-      checks: analysisAnswerChecks(config.analyze), signal: ctx.signal,
-    })
-    await opts.store.addEvalRun(run.record, run.results)
-    return run.record
-  } finally {
-    await generator.dispose()
-  }
+  ctx.log(`evaluating ${name} on ${set.examples.length} held-out example(s)`)
+  return evaluateChoice({ loaded: opts.loaded, choice, set, deps: { store: opts.store, embedder: opts.embedder, reranker: opts.reranker }, signal: ctx.signal })
 }
 
 function gateSummary(d: GateDecision): Record<string, unknown> {

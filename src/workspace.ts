@@ -7,13 +7,9 @@ import type { Generator } from './spec/generator.js'
 import type { Reranker } from './spec/reranker.js'
 import type { Store } from './spec/store.js'
 import { RagtuneError } from './errors.js'
-import { resolveModelFile } from 'node-llama-cpp'
-import { LlamaCppGenerator } from './models/llama/llama-cpp-generator.js'
-import { OpenAIGenerator } from './models/openai/openai-generator.js'
+import { resolveModelFile } from './models/llama/lazy-llama.js'
 import { ensureTinyLlama } from './models/tiny-llama/ensure-tiny-llama.js'
 import { ensureTinyModels } from './models/tiny/ensure-tiny-models.js'
-import { TransformersEmbeddingModel } from './models/transformers/transformers-embedding-model.js'
-import { TransformersReranker } from './models/transformers/transformers-reranker.js'
 import { openStore } from './store/open-store.js'
 
 /** Model id that names the tiny models ragtune generates itself (offline tests and demo). */
@@ -114,6 +110,8 @@ async function transformersOptions(loaded: LoadedConfig, dataDir: string, role: 
 export async function loadEmbedder(loaded: LoadedConfig, dataDir: string): Promise<EmbeddingModel> {
   const { queryInstruction, provider } = loaded.config.models.embedder
   if (provider === 'openai') return loadRemoteEmbedder(loaded, dataDir)
+  // The model backends load on first use: commands that need no model never import them.
+  const { TransformersEmbeddingModel } = await import('./models/transformers/transformers-embedding-model.js')
   return TransformersEmbeddingModel.load({ ...(await transformersOptions(loaded, dataDir, 'embedder')), ...(queryInstruction !== undefined ? { queryInstruction } : {}) })
 }
 
@@ -136,6 +134,7 @@ async function loadRemoteEmbedder(loaded: LoadedConfig, dataDir: string): Promis
 export async function loadReranker(loaded: LoadedConfig, dataDir: string): Promise<Reranker> {
   const r = loaded.config.models.reranker
   if (r.provider === 'cohere') return loadCohereReranker(loaded)
+  const { TransformersReranker } = await import('./models/transformers/transformers-reranker.js')
   return TransformersReranker.load(await transformersOptions(loaded, dataDir, 'reranker'))
 }
 
@@ -171,11 +170,13 @@ export async function loadGenerator(loaded: LoadedConfig, dataDir: string, opts:
   if (g.provider === 'openai') {
     if (!g.baseURL) throw new RagtuneError('CONFIG_INVALID', 'generator.provider "openai" needs generator.baseURL', { hint: 'set generator.baseURL, e.g. http://localhost:8000/v1' })
     const apiKey = process.env[g.apiKeyEnv]
+    const { OpenAIGenerator } = await import('./models/openai/openai-generator.js')
     return new OpenAIGenerator({ baseURL: g.baseURL, model: g.model, adapter, ...(apiKey ? { apiKey } : {}) })
   }
   const modelPath = await generatorModelPath(loaded, dataDir)
   let adapterPath = adapter ? path.resolve(loaded.baseDir, adapter) : null
   if (g.model === TINY_MODEL_ID && adapter === TINY_MODEL_ID) adapterPath = (await ensureTinyLlama(path.join(dataDir, 'models'))).lora
+  const { LlamaCppGenerator } = await import('./models/llama/llama-cpp-generator.js')
   return LlamaCppGenerator.load({
     modelPath,
     // The registry names its adapters `<name>@<sha>` (adapterId); a bare path gets `<file>@<sha>`.

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { resolveModelFile } from 'node-llama-cpp'
+import { resolveModelFile } from '../models/llama/lazy-llama.js'
 import type { LoadedConfig } from '../config/load-config.js'
 import { ensureTinyLlama } from '../models/tiny-llama/ensure-tiny-llama.js'
 import { TINY_MODEL_ID } from '../workspace.js'

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { readGgufFileInfo } from 'node-llama-cpp'
+import { readGgufFileInfo } from '../models/llama/lazy-llama.js'
 import { RagtuneError } from '../errors.js'
 import { checkAdapterFits, metadataValue } from '../models/llama/adapter-check.js'
 import { fileId, fileSha256 } from '../models/llama/llama-runtime.js'

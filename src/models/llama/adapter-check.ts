@@ -1,6 +1,6 @@
 import type { GgufFileInfo, GgufTensorInfo } from 'node-llama-cpp'
-import { readGgufFileInfo } from 'node-llama-cpp'
 import { RagtuneError } from '../../errors.js'
+import { readGgufFileInfo } from './lazy-llama.js'
 
 /**
  * Checks that a GGUF LoRA adapter fits a base model before llama.cpp sees it. llama.cpp applies

@@ -1,7 +1,7 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from 'node-llama-cpp'
-import { resolveChatWrapper } from 'node-llama-cpp'
 import type { ChatMessage } from '../../spec/generator.js'
 import { metadataValue } from './adapter-check.js'
+import { loadedNodeLlamaCpp } from './lazy-llama.js'
 
 /**
  * Turns chat messages into the exact tokens a GGUF model is fed. The model's own Jinja template
@@ -22,6 +22,8 @@ export interface RenderedChat {
 /** The chat wrapper for a model: its Jinja template when it has one, else node-llama-cpp's best guess. */
 export function chatWrapperFor(model: LlamaModel): ChatWrapper {
   const hasTemplate = typeof metadataValue(model.fileInfo, 'tokenizer.chat_template') === 'string'
+  // Holding a model means llamaRuntime() has imported node-llama-cpp already.
+  const { resolveChatWrapper } = loadedNodeLlamaCpp()
   const wrapper = resolveChatWrapper(model, { type: hasTemplate ? 'jinjaTemplate' : 'auto', warningLogs: false })
   // resolveChatWrapper falls back to a general wrapper itself; null only for exotic inputs.
   return wrapper ?? (resolveChatWrapper(model, { type: 'general' }) as ChatWrapper)

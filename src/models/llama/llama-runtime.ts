@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Llama } from 'node-llama-cpp'
-import { LlamaLogLevel, getLlama } from 'node-llama-cpp'
 import { RagtuneError } from '../../errors.js'
+import { nodeLlamaCpp } from './lazy-llama.js'
 
 /**
  * Process-wide pieces of the node-llama-cpp backend: one native binding per GPU setting (loading
@@ -26,16 +26,16 @@ export function llamaRuntime(gpu: LlamaGpuSetting = false): Promise<Llama> {
   const key = String(gpu)
   let runtime = runtimes.get(key)
   if (!runtime) {
-    runtime = getLlama({ gpu, build: 'never', skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.warn }).catch(
-      (error: unknown) => {
+    runtime = nodeLlamaCpp()
+      .then(({ getLlama, LlamaLogLevel }) => getLlama({ gpu, build: 'never', skipDownload: true, usePrebuiltBinaries: true, progressLogs: false, logLevel: LlamaLogLevel.warn }))
+      .catch((error: unknown) => {
         runtimes.delete(key)
         throw new RagtuneError('UNSUPPORTED_PLATFORM', `node-llama-cpp has no working prebuilt binary for ${process.platform}-${process.arch} (gpu: ${key}): ${String(error)}`, {
           details: { platform: process.platform, arch: process.arch, gpu },
           hint: gpu === false ? 'reinstall node-llama-cpp so npm adds its @node-llama-cpp/<platform> package' : 'retry with gpu: false to run on the CPU',
           cause: error,
         })
-      },
-    )
+      })
     runtimes.set(key, runtime)
   }
   return runtime

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ProgressBar } from '../cli/progress-bar.js'
-import { parseConfig, type LoadedConfig } from '../config/load-config.js'
+import { parseConfig, writeDefaultConfig, type LoadedConfig } from '../config/load-config.js'
 import { RagtuneError } from '../errors.js'
 import { ensurePretrainedTinyLlama } from '../models/tiny-llama/pretrained/ensure-pretrained.js'
 import { factPath, factQuestion } from '../models/tiny-llama/pretrained/rag-task.js'
@@ -96,7 +96,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const facts = demoFacts(DEMO_FACTS)
   const corpus = await writeFactCorpus(dir, facts)
   const config = demoConfig(opts.models, generatorModel)
-  await writeFile(path.join(dir, 'ragtune.config.json'), `${JSON.stringify(config, null, 2)}\n`)
+  await writeDefaultConfig(dir, { force: true, overrides: config })
   print(`  docs/facts/*.md: ${facts.length} one-sentence documents, e.g. "${(await readFile(path.join(corpus.docsDir, factPath(facts[0]!.entity)), 'utf8')).trim()}"`)
   print(`  ${path.relative(dir, corpus.labelsFile)}: ${facts.length} questions the team answered as JSON, e.g. ${jsonCorrection(facts[0]!)} (guide JSONL, gold document in metadata)`)
   print(`  ragtune.config.json (as \`ragtune init${tiny ? ' --tiny' : ''}\` writes it, plus): analyze.format.jsonSchema = {"answer": string, "source": integer}, eval.primaryMetric = schema_valid, generator.temperature = 0`)

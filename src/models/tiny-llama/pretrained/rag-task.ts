@@ -1,4 +1,5 @@
 import { buildMessages } from '../../../answer/prompt.js'
+import { checkStructured } from '../../../answer/structured.js'
 import type { ChatMessage } from '../../../spec/generator.js'
 import { seededRandom } from '../../seeded-random.js'
 
@@ -97,14 +98,5 @@ export function jsonAnswer(e: RagTaskExample): string {
 
 /** True when `text` is one JSON object that satisfies ANSWER_SCHEMA. */
 export function isSchemaCompliant(text: string): boolean {
-  let value: unknown
-  try {
-    value = JSON.parse(text.trim())
-  } catch {
-    return false
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const o = value as Record<string, unknown>
-  const keys = Object.keys(o)
-  return keys.length === 2 && typeof o.answer === 'string' && Number.isInteger(o.source) && (o.source as number) >= 1
+  return checkStructured(text.trim(), ANSWER_SCHEMA).ok
 }

@@ -3,15 +3,12 @@ import type { LoadedConfig } from '../config/load-config.js'
 import { RagtuneError } from '../errors.js'
 import { nextCronTime, parseCron } from '../schedule/cron.js'
 import { formatNextRuns, jobSummary } from '../schedule/job-summary.js'
-import { loopJobs } from '../schedule/loop-jobs.js'
+import { LOOP_JOB_NAMES, loopJobCrons, loopJobs } from '../schedule/loop-jobs.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import type { JobRunRecord } from '../spec/job-run.js'
 import { openWorkspace, type Workspace } from '../workspace.js'
 import { configFromCli, printJson, table } from './common.js'
 import { untilSignal } from './serve-command.js'
-
-/** The loop's jobs, known without loading any model (for `status` and argument checks). */
-export const LOOP_JOB_NAMES = ['reindex', 'retrain'] as const
 
 const SCHEDULE_HELP = `
 Jobs:
@@ -95,7 +92,7 @@ export function registerSchedule(program: Command): void {
       const ws = await openWorkspace(loaded, { embedder: false, requireIndex: true })
       try {
         const now = new Date()
-        const crons = { reindex: cfg.reindexCron, retrain: cfg.retrainCron }
+        const crons = loopJobCrons(cfg)
         const status = await Promise.all(LOOP_JOB_NAMES.map(async (job) => {
           const cron = crons[job]
           const [last] = await ws.store.listJobRuns({ job, limit: 1 })

@@ -10,6 +10,15 @@ import { reindexJob } from './reindex-job.js'
 import { retrainJob } from './retrain-job.js'
 import type { ScheduledJob } from './scheduled-job.js'
 
+/** The loop's jobs, known without loading any model (for `ragtune schedule status` and argument checks). */
+export const LOOP_JOB_NAMES = ['reindex', 'retrain'] as const
+export type LoopJobName = (typeof LOOP_JOB_NAMES)[number]
+
+/** Each job's cron text from the config's `schedule` section (null: by hand only). */
+export function loopJobCrons(schedule: LoadedConfig['config']['schedule']): Record<LoopJobName, string | null> {
+  return { reindex: schedule.reindexCron, retrain: schedule.retrainCron }
+}
+
 export interface LoopJobsInput {
   loaded: LoadedConfig
   dataDir: string
@@ -32,9 +41,10 @@ export function loopJobs(input: LoopJobsInput): ScheduledJob[] {
       hint: 'open the workspace with the embedder (this is a bug when it happens from a ragtune command)',
     })
   }
+  const crons = loopJobCrons(config.schedule)
   const cron = (text: string | null) => (text === null ? null : parseCron(text))
   return [
-    reindexJob({ store: input.store, embedder: input.embedder, root: path.resolve(input.loaded.baseDir, config.docs.root), config, cron: cron(config.schedule.reindexCron) }),
-    retrainJob({ ...input, cron: cron(config.schedule.retrainCron) }),
+    reindexJob({ store: input.store, embedder: input.embedder, root: path.resolve(input.loaded.baseDir, config.docs.root), config, cron: cron(crons.reindex) }),
+    retrainJob({ ...input, cron: cron(crons.retrain) }),
   ]
 }

@@ -1,5 +1,6 @@
 import { RagtuneError } from '../errors.js'
 import type { LinearName } from '../models/tiny-llama/tiny-llama.js'
+import { hfTargetName } from './adapter-io/peft.js'
 import { LINEAR_NAMES } from './engine/llama-weights.js'
 
 /**
@@ -36,9 +37,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   batchSize: 4, gradAccum: 4, maxGradNorm: 1, weightDecay: 0, maxLength: 2048, seed: 42, checkpointEvery: 50,
 }
 
+/** Short names, and the Hugging Face module names (q_proj, …) PEFT's target_modules use. */
 const SHORT_NAMES: Record<string, LinearName> = {
   q: 'attn_q', k: 'attn_k', v: 'attn_v', o: 'attn_output', gate: 'ffn_gate', up: 'ffn_up', down: 'ffn_down',
-  q_proj: 'attn_q', k_proj: 'attn_k', v_proj: 'attn_v', o_proj: 'attn_output', gate_proj: 'ffn_gate', up_proj: 'ffn_up', down_proj: 'ffn_down',
+  ...Object.fromEntries(LINEAR_NAMES.map((target) => [hfTargetName(target), target])),
 }
 
 /** Parses "q,k,v,o", "all-linear" or GGUF/Hugging Face names into target matmuls. */

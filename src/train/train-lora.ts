@@ -7,13 +7,14 @@ import { fileSha256, llamaRuntime } from '../models/llama/llama-runtime.js'
 import { writeGgufLora } from './adapter-io/gguf-lora.js'
 import { exportPeft } from './adapter-io/convert.js'
 import { hasCheckpoint, loadCheckpoint, removeCheckpoints, saveCheckpoint } from './checkpoint.js'
-import { packBatch, planSteps } from './data/pack-batches.js'
+import { planSteps } from './data/pack-batches.js'
 import { tokenizeRecords } from './data/tokenize-records.js'
 import { readTrainingFile } from './data/training-records.js'
 import { LlamaTrainModel } from './engine/llama-train-model.js'
 import { llamaWeightsFrom } from './engine/llama-weights.js'
 import { loadKernels } from './kernels/load-kernels.js'
-import { adamWStep, clipGradNorm, createAdamWState, DEFAULT_ADAMW, learningRate } from './optim/adamw.js'
+import { createAdamWState, DEFAULT_ADAMW, learningRate } from './optim/adamw.js'
+import { optimizerStep } from './optimizer-step.js'
 import type { TrainConfig } from './train-config.js'
 import { resolveTrainConfig } from './train-config.js'
 import type { TrainEvent, TrainReport } from './train-report.js'
@@ -107,30 +108,28 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainLoraRes
   let peakRss = process.memoryUsage().rss
   for (let step = start; step < totalSteps; step++) {
     const s = plan[step]!
-    model.zeroGrad()
-    let loss = 0
-    let stepTokens = 0
-    for (const [i, ids] of s.micro.entries()) {
-      if (options.signal?.aborted) {
+    const lr = learningRate({ lr: config.lr, schedule: config.schedule, warmupSteps, totalSteps }, step)
+    const { loss, tokens, gradNorm } = await optimizerStep(model, adam, examples, s, {
+      lr,
+      maxGradNorm: config.maxGradNorm,
+      adamW: { ...DEFAULT_ADAMW, weightDecay: config.weightDecay },
+      maskSeed: (i) => (Math.imul(config.seed, 0x27d4eb2d) ^ Math.imul(step, 0x165667b1) ^ i) >>> 0,
+      beforeMicro: async () => {
+        if (!options.signal?.aborted) return
         if (step > start) await checkpoint(step)
         throwIfAborted(options.signal)
-      }
-      const batch = packBatch(ids.map((id) => examples[id]!))
-      const r = model.lossAndGrad(batch, { lossScale: 1 / s.scored, maskSeed: (Math.imul(config.seed, 0x27d4eb2d) ^ Math.imul(step, 0x165667b1) ^ i) >>> 0 })
-      loss += r.loss
-      stepTokens += batch.tokens.length
-      peakRss = Math.max(peakRss, process.memoryUsage().rss)
-      await yieldToLoop()
-    }
-    const gradNorm = clipGradNorm(model.params, config.maxGradNorm)
-    const lr = learningRate({ lr: config.lr, schedule: config.schedule, warmupSteps, totalSteps }, step)
-    adamWStep(model.params, adam, lr, { ...DEFAULT_ADAMW, weightDecay: config.weightDecay })
-    losses.push(loss / s.scored)
-    tokensSeen += stepTokens
-    computeTokens += stepTokens
+      },
+      afterMicro: async () => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss)
+        await yieldToLoop()
+      },
+    })
+    losses.push(loss)
+    tokensSeen += tokens
+    computeTokens += tokens
     const elapsed = (performance.now() - t0) / 1000
     const perStep = elapsed / (step + 1 - start)
-    emit({ type: 'step', step: step + 1, totalSteps, epoch: s.epoch + 1, loss: loss / s.scored, lr, gradNorm, tokensPerSecond: computeTokens / elapsed, etaSeconds: perStep * (totalSteps - step - 1) })
+    emit({ type: 'step', step: step + 1, totalSteps, epoch: s.epoch + 1, loss, lr, gradNorm, tokensPerSecond: computeTokens / elapsed, etaSeconds: perStep * (totalSteps - step - 1) })
     if ((step + 1) % config.checkpointEvery === 0 && step + 1 < totalSteps) emit({ type: 'checkpoint', step: step + 1, path: await checkpoint(step + 1) })
   }
   const seconds = (performance.now() - t0) / 1000

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { RagtuneError } from '../../errors.js'
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC } from '../tiny-llama/gguf-writer.js'
+import { ggmlBytes } from './ggml-types.js'
 
 /**
  * Reads a GGUF file (v2/v3): metadata and tensor data, little-endian. The trainer needs the frozen
@@ -95,9 +96,7 @@ function readValue(c: Cursor, type: number): unknown {
 
 /** Bytes of `count` values of a ggml type; only the types the trainer reads. */
 function byteSize(type: string, count: number, name: string): number {
-  if (type === 'f32') return count * 4
-  if (type === 'f16' || type === 'bf16') return count * 2
-  if (type === 'q8_0') return (count / 32) * 34
+  if (type === 'f32' || type === 'f16' || type === 'bf16' || type === 'q8_0') return ggmlBytes(type, count)
   throw new RagtuneError('GGUF_UNSUPPORTED_TYPE', `tensor ${name} is stored as ${type}; the trainer reads f32, f16 and q8_0`, {
     details: { tensor: name, type },
     hint: 'quantize the base model to Q8_0 (llama-quantize model.gguf out.gguf Q8_0) or use the F16 file',

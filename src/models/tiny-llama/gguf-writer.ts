@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { RagtuneError } from '../../errors.js'
-import { Q8_0_BLOCK, Q8_0_BLOCK_BYTES, f32ToF16Bits, quantizeQ8_0 } from './half-float.js'
+import { ggmlBytes } from '../gguf/ggml-types.js'
+import { Q8_0_BLOCK, f32ToF16Bits, quantizeQ8_0 } from './half-float.js'
 
 /**
  * A GGUF v3 writer (the file format of llama.cpp): header, typed metadata, tensor infos and aligned
@@ -65,15 +66,13 @@ export const GGUF_DEFAULT_ALIGNMENT = 32
 /** Bytes a tensor occupies, before alignment padding. */
 export function tensorByteSize(tensor: Pick<GgufTensor, 'dims' | 'type' | 'name'>): number {
   const count = tensor.dims.reduce((a, b) => a * b, 1)
-  if (tensor.type === 'f32') return count * 4
-  if (tensor.type === 'f16') return count * 2
-  if ((tensor.dims[0] ?? 0) % Q8_0_BLOCK !== 0) {
+  if (tensor.type === 'q8_0' && (tensor.dims[0] ?? 0) % Q8_0_BLOCK !== 0) {
     throw new RagtuneError('INVALID_OPTIONS', `tensor ${tensor.name} cannot be Q8_0: its first dimension ${tensor.dims[0]} is not a multiple of ${Q8_0_BLOCK}`, {
       details: { tensor: tensor.name, dims: tensor.dims },
       hint: 'pick sizes that are multiples of 32, or write this tensor as f32',
     })
   }
-  return (count / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES
+  return ggmlBytes(tensor.type, count)
 }
 
 const padTo = (n: number, alignment: number): number => Math.ceil(n / alignment) * alignment

@@ -1,6 +1,8 @@
 import { RagtuneError } from '../../errors.js'
-import type { GgufFile, GgufTensor, WrittenGguf } from './gguf-writer.js'
-import { gguf, writeGguf } from './gguf-writer.js'
+import { ggufLoraFile } from '../../train/adapter-io/gguf-lora.js'
+import type { LoraPair, LoraWeights } from '../../train/lora-weights.js'
+import type { GgufFile, WrittenGguf } from './gguf-writer.js'
+import { writeGguf } from './gguf-writer.js'
 import { seededUniform } from '../seeded-random.js'
 import type { LinearName, TinyLlamaOptions } from './tiny-llama.js'
 import { blockLinearShapes, resolveTinyLlamaOptions } from './tiny-llama.js'
@@ -35,32 +37,31 @@ export function resolveTinyLoraOptions(options: Partial<TinyLoraOptions> = {}): 
   return o
 }
 
-/** The adapter as a GGUF description, shaped for the base model `base` describes. */
-export function tinyLoraGguf(base: Partial<TinyLlamaOptions> = {}, options: Partial<TinyLoraOptions> = {}): GgufFile {
+/** The adapter's weights, shaped for the base model `base` describes. */
+export function tinyLoraWeights(base: Partial<TinyLlamaOptions> = {}, options: Partial<TinyLoraOptions> = {}): LoraWeights {
   const b = resolveTinyLlamaOptions(base)
   const o = resolveTinyLoraOptions(options)
   const shapes = blockLinearShapes(b)
-  const tensors: GgufTensor[] = []
+  const pairs = new Map<string, LoraPair>()
   for (let layer = 0; layer < b.layers; layer++) {
     for (const target of o.targets) {
       const [inputs, outputs] = shapes[target]
       const name = `blk.${layer}.${target}.weight`
-      tensors.push(
-        { name: `${name}.lora_a`, dims: [inputs, o.rank], type: 'f32', values: () => seededUniform(`${name}.lora_a`, o.seed, inputs * o.rank, 1 / Math.sqrt(inputs)) },
-        { name: `${name}.lora_b`, dims: [o.rank, outputs], type: 'f32', values: () => seededUniform(`${name}.lora_b`, o.seed, o.rank * outputs, o.bStd / Math.sqrt(o.rank)) },
-      )
+      pairs.set(`blk.${layer}.${target}`, {
+        inputs,
+        outputs,
+        a: seededUniform(`${name}.lora_a`, o.seed, inputs * o.rank, 1 / Math.sqrt(inputs)),
+        b: seededUniform(`${name}.lora_b`, o.seed, o.rank * outputs, o.bStd / Math.sqrt(o.rank)),
+      })
     }
   }
-  return {
-    metadata: [
-      ['general.architecture', gguf.str('llama')],
-      ['general.type', gguf.str('adapter')],
-      ['general.name', gguf.str(`ragtune tiny lora r${o.rank}`)],
-      ['adapter.type', gguf.str('lora')],
-      ['adapter.lora.alpha', gguf.f32(o.alpha)],
-    ],
-    tensors,
-  }
+  return { rank: o.rank, alpha: o.alpha, targets: o.targets, pairs }
+}
+
+/** The adapter as a GGUF description, shaped for the base model `base` describes. */
+export function tinyLoraGguf(base: Partial<TinyLlamaOptions> = {}, options: Partial<TinyLoraOptions> = {}): GgufFile {
+  const o = resolveTinyLoraOptions(options)
+  return ggufLoraFile(tinyLoraWeights(base, o), { name: `ragtune tiny lora r${o.rank}` })
 }
 
 /** Writes an adapter GGUF to `path`. */

@@ -3,6 +3,7 @@ import { RagtuneError } from '../../errors.js'
 import { checkAdapterFits, metadataValue } from '../../models/llama/adapter-check.js'
 import type { WrittenGguf } from '../../models/tiny-llama/gguf-writer.js'
 import type { LinearName } from '../../models/tiny-llama/tiny-llama.js'
+import { LINEAR_NAMES } from '../engine/llama-weights.js'
 import type { LoraPair, LoraWeights } from '../lora-weights.js'
 import { parsePairKey, sortedPairKeys, writeGgufLora } from './gguf-lora.js'
 import type { PeftAdapter } from './peft.js'
@@ -74,9 +75,8 @@ export function loraFromPeft(adapter: PeftAdapter, shape: BaseShape): LoraWeight
     const bValues = nHead === null ? b.values : permuteRowsHfToGguf(b.values, outputs, adapter.rank, nHead)
     pairs.set(key, { inputs, outputs, a: a.values, b: bValues })
   }
-  const order: LinearName[] = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']
   const present = new Set([...pairs.keys()].map((k) => parsePairKey(k).target))
-  const lora: LoraWeights = { rank: adapter.rank, alpha: adapter.alpha, targets: order.filter((t) => present.has(t)), pairs }
+  const lora: LoraWeights = { rank: adapter.rank, alpha: adapter.alpha, targets: LINEAR_NAMES.filter((t) => present.has(t)), pairs }
   return { ...lora, pairs: new Map(sortedPairKeys(lora).map((k) => [k, pairs.get(k) as LoraPair])) }
 }
 

@@ -2,6 +2,7 @@ import { RagtuneError } from '../../errors.js'
 import type { GgufFile, GgufTensor, WrittenGguf } from '../../models/tiny-llama/gguf-writer.js'
 import { gguf, writeGguf } from '../../models/tiny-llama/gguf-writer.js'
 import type { LinearName } from '../../models/tiny-llama/tiny-llama.js'
+import { LINEAR_NAMES } from '../engine/llama-weights.js'
 import type { LoraWeights } from '../lora-weights.js'
 
 /**
@@ -19,14 +20,13 @@ export interface GgufLoraOptions {
   architecture?: string
 }
 
-const LINEAR_ORDER: readonly LinearName[] = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']
-const PAIR_KEY = /^blk\.(\d+)\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)$/
+const PAIR_KEY = new RegExp(`^blk\\.(\\d+)\\.(${LINEAR_NAMES.join('|')})$`)
 
 /** Layer and target of a pair key such as `blk.3.attn_q`; throws on keys a GGUF Llama has no weight for. */
 export function parsePairKey(key: string): { layer: number; target: LinearName } {
   const m = PAIR_KEY.exec(key)
   if (!m) {
-    throw new RagtuneError('INVALID_ADAPTER', `LoRA pair key ${JSON.stringify(key)} is not blk.<layer>.<${LINEAR_ORDER.join('|')}>`, {
+    throw new RagtuneError('INVALID_ADAPTER', `LoRA pair key ${JSON.stringify(key)} is not blk.<layer>.<${LINEAR_NAMES.join('|')}>`, {
       details: { key },
       hint: 'key LoraWeights.pairs by the base tensor name without ".weight", e.g. blk.0.attn_q',
     })
@@ -38,7 +38,7 @@ export function parsePairKey(key: string): { layer: number; target: LinearName }
 export function sortedPairKeys(lora: LoraWeights): string[] {
   const rank = (key: string): number => {
     const { layer, target } = parsePairKey(key)
-    return layer * LINEAR_ORDER.length + LINEAR_ORDER.indexOf(target)
+    return layer * LINEAR_NAMES.length + LINEAR_NAMES.indexOf(target)
   }
   return [...lora.pairs.keys()].sort((a, b) => rank(a) - rank(b))
 }

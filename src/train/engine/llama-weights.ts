@@ -1,4 +1,5 @@
 import { RagtuneError } from '../../errors.js'
+import { ggmlBytes } from '../../models/gguf/ggml-types.js'
 import type { GgufContents, GgufTensorInfo } from '../../models/gguf/gguf-reader.js'
 import type { LinearName } from '../../models/tiny-llama/tiny-llama.js'
 import type { Kernels, WeightType } from '../kernels/kernels.js'
@@ -59,7 +60,7 @@ export class WeightMatrix {
       out.set(this.f32.subarray(index * this.cols, (index + 1) * this.cols))
       return
     }
-    const rowBytes = this.type === 'f16' ? this.cols * 2 : (this.cols / 32) * 34
+    const rowBytes = ggmlBytes(this.type, this.cols)
     kernels.dequantize(this.type, this.data.subarray(index * rowBytes, (index + 1) * rowBytes), out, this.cols)
   }
 }

@@ -1,4 +1,6 @@
 import { RagtuneError } from '../../errors.js'
+import { ggmlBytes } from '../../models/gguf/ggml-types.js'
+import { Q8_0_BLOCK } from '../../models/tiny-llama/half-float.js'
 import type { AttentionArgs, GemmArgs, RmsNormArgs, WeightType } from './kernels.js'
 
 /**
@@ -10,9 +12,6 @@ import type { AttentionArgs, GemmArgs, RmsNormArgs, WeightType } from './kernels
 
 /** Float32Array, or for the JS backend also Float64Array (double-precision gradient checks). */
 export type Floats = Float32Array | Float64Array
-
-const Q8_0_BLOCK = 32
-const Q8_0_BLOCK_BYTES = 34
 
 class Check {
   constructor(
@@ -113,18 +112,13 @@ export function checkGemm(args: GemmArgs, double = false): GemmSizes {
   return { m, n, k, alpha, beta }
 }
 
-/** Bytes of `count` values of a GGUF tensor of this type. */
-export function weightBytes(type: WeightType, count: number): number {
-  return type === 'f32' ? 4 * count : type === 'f16' ? 2 * count : (count / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES
-}
-
 export function checkDequantize(type: WeightType, src: Uint8Array, out: Float32Array, count: number): void {
   const c = new Check('dequantize', false)
   if (type !== 'f32' && type !== 'f16' && type !== 'q8_0') c.fail(`type must be 'f32', 'f16' or 'q8_0', got ${String(type)}`)
   c.count('count', count)
   if (type === 'q8_0' && count % Q8_0_BLOCK !== 0) c.fail(`q8_0 count must be a multiple of ${Q8_0_BLOCK} (whole blocks), got ${count}`)
   if (!(src instanceof Uint8Array)) c.fail(`src must be a Uint8Array, got ${describe(src)}`)
-  const bytes = weightBytes(type, count)
+  const bytes = ggmlBytes(type, count)
   if (src.length < bytes) c.fail(`src holds ${src.length} bytes, needs ${bytes} for ${count} ${type} values`)
   c.floats('out', out, count, 'count')
 }

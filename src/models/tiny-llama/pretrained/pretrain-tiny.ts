@@ -6,10 +6,11 @@ import { encodeGguf, type GgufFile } from '../gguf-writer.js'
 import { tinyLlamaGguf, type TinyLlamaOptions } from '../tiny-llama.js'
 import { LlamaTrainModel } from '../../../train/engine/llama-train-model.js'
 import { llamaWeightsFrom } from '../../../train/engine/llama-weights.js'
-import { packBatch, planSteps } from '../../../train/data/pack-batches.js'
+import { planSteps } from '../../../train/data/pack-batches.js'
 import { tokenizeRecords } from '../../../train/data/tokenize-records.js'
 import type { Kernels } from '../../../train/kernels/kernels.js'
-import { adamWStep, clipGradNorm, createAdamWState, learningRate } from '../../../train/optim/adamw.js'
+import { createAdamWState, learningRate } from '../../../train/optim/adamw.js'
+import { optimizerStep } from '../../../train/optimizer-step.js'
 import { plainAnswer, PRETRAIN_JSON_SCHEMA, pretrainJsonAnswer, ragTaskExample } from './rag-task.js'
 
 /**
@@ -84,13 +85,10 @@ export async function pretrainTinyLlama(o: { recipe?: PretrainRecipe; kernels: K
   const plan = planSteps(examples, { epochs: recipe.epochs, batchSize: recipe.batchSize, gradAccum: 1, seed: recipe.taskSeed })
   const losses: number[] = []
   for (const [step, s] of plan.entries()) {
-    model.zeroGrad()
-    let loss = 0
-    for (const ids of s.micro) loss += model.lossAndGrad(packBatch(ids.map((i) => examples[i]!)), { lossScale: 1 / s.scored, maskSeed: step }).loss
-    clipGradNorm(model.params, 1)
-    adamWStep(model.params, adam, learningRate({ lr: recipe.lr, schedule: 'cosine', warmupSteps: Math.ceil(plan.length * 0.05), totalSteps: plan.length }, step))
-    losses.push(loss / s.scored)
-    o.onStep?.(step + 1, plan.length, loss / s.scored)
+    const lr = learningRate({ lr: recipe.lr, schedule: 'cosine', warmupSteps: Math.ceil(plan.length * 0.05), totalSteps: plan.length }, step)
+    const { loss } = await optimizerStep(model, adam, examples, s, { lr, maxGradNorm: 1, maskSeed: () => step })
+    losses.push(loss)
+    o.onStep?.(step + 1, plan.length, loss)
     await new Promise((resolve) => setImmediate(resolve))
   }
   const trained = new Map(model.params.map((p) => [p.name, p.value]))

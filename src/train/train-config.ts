@@ -48,7 +48,7 @@ export function parseTargets(text: string): LinearName[] {
   if (text.trim() === 'all-linear') return [...LINEAR_NAMES]
   const out: LinearName[] = []
   for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const name = (LINEAR_NAMES as readonly string[]).includes(raw) ? (raw as LinearName) : SHORT_NAMES[raw]
+    const name = (LINEAR_NAMES as readonly string[]).includes(raw) ? (raw as LinearName) : Object.hasOwn(SHORT_NAMES, raw) ? SHORT_NAMES[raw] : undefined
     if (!name) {
       throw new RagtuneError('INVALID_OPTIONS', `unknown LoRA target "${raw}"`, {
         details: { target: raw },

@@ -1,4 +1,4 @@
-import { readGgufFileInfo } from 'node-llama-cpp'
+import { readGgufFileInfo } from '../../models/llama/lazy-llama.js'
 import { RagtuneError } from '../../errors.js'
 import { checkAdapterFits, metadataValue } from '../../models/llama/adapter-check.js'
 import type { WrittenGguf } from '../../models/tiny-llama/gguf-writer.js'
